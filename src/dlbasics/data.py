@@ -1,0 +1,255 @@
+"""The course's data sets, generated exactly as in the lectures, plus CSV and MNIST loading.
+
+Generators (all seeded, all return float32 tensors):
+
+* :func:`regression_data`: Week 1, ``y = 2.5 + 4 x + N(0, 0.5^2)`` on 100 sorted
+  standard-normal ``x``.
+* :func:`logistic_toy`: Weeks 2-3, 2000 points on [-1, 1], ``pi = sigmoid(-1 + 5 x)``.
+* :func:`irony_of_spec`: Week 4, the rise-then-fall success probability; shipped as
+  ``data/irony_of_spec.csv`` and read back with :func:`load_csv`.
+* :func:`step_prob`, :func:`wavy_curve`: Week 5's step-shaped probability and curve.
+
+:func:`mnist_3_vs_7` loads MNIST through torchvision (``download=True``) from the
+folder named by the ``DLBASICS_DATA`` environment variable.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from dlbasics._checks import check_int, check_real
+
+__all__ = [
+    "regression_data",
+    "logistic_toy",
+    "irony_of_spec",
+    "step_prob",
+    "wavy_curve",
+    "wavy_truth",
+    "load_csv",
+    "data_path",
+    "data_root",
+    "mnist_3_vs_7",
+    "SEED",
+]
+
+SEED = 43052
+"""The seed used throughout the course's lectures."""
+
+
+def regression_data(
+    n: int = 100, w0: float = 2.5, w1: float = 4.0, sigma: float = 0.5, seed: int = SEED
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Week 1's data: ``y = X @ [w0, w1] + eps`` with ``x`` sorted standard normal.
+
+    The draws happen in the lecture's order (``x`` first, then the noise), so the
+    default arguments reproduce its numbers, e.g. SSE 8587.6875 at ``W = (-5, 10)``.
+
+    Returns:
+        ``X`` of shape ``(n, 2)`` (a column of ones, then ``x``) and ``y`` of shape ``(n,)``.
+    """
+    check_int(n, "n", minimum=2)
+    sigma = check_real(sigma, "sigma")
+    if sigma < 0:
+        raise ValueError(f"sigma must be >= 0, got {sigma}")
+    check_int(seed, "seed")
+    torch.manual_seed(seed)
+    x, _ = torch.randn(n).sort()
+    X = torch.stack([torch.ones(n), x], dim=1)
+    W = torch.tensor([float(w0), float(w1)])
+    eps = torch.randn(n) * sigma
+    y = X @ W + eps
+    return X, y
+
+
+def _bernoulli(prob: torch.Tensor, seed: int) -> torch.Tensor:
+    torch.manual_seed(seed)
+    return torch.bernoulli(prob)
+
+
+def logistic_toy(
+    n: int = 2000, w0: float = -1.0, w1: float = 5.0, seed: int = SEED
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Weeks 2-3: ``x`` evenly spaced on [-1, 1], ``y ~ Bernoulli(sigmoid(w0 + w1 x))``.
+
+    Returns:
+        ``x``, ``y`` and the true probability ``prob``, each of shape ``(n, 1)``.
+    """
+    check_int(n, "n", minimum=2)
+    check_int(seed, "seed")
+    x = torch.linspace(-1, 1, n).reshape(n, 1)
+    prob = torch.sigmoid(float(w0) + float(w1) * x)
+    return x, _bernoulli(prob, seed), prob
+
+
+def irony_logit(x: torch.Tensor) -> torch.Tensor:
+    """Week 4's true logit: ``5 + 15 x`` for ``x < 0`` and ``5 - 5 x`` for ``x >= 0``."""
+    return torch.where(x < 0, 5 + 15 * x, 5 - 5 * x)
+
+
+def irony_of_spec(n: int = 2000, seed: int = SEED) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Week 4's "irony of spec" data: success rises with ``x`` up to 0, then falls.
+
+    ``x`` is evenly spaced on [-1, 1], ``prob = sigmoid(irony_logit(x))`` and
+    ``y ~ Bernoulli(prob)`` drawn after ``torch.manual_seed(seed)``.
+
+    Returns:
+        ``x``, ``y``, ``prob``, each of shape ``(n, 1)``.
+    """
+    check_int(n, "n", minimum=2)
+    check_int(seed, "seed")
+    x = torch.linspace(-1, 1, n).reshape(n, 1)
+    prob = torch.sigmoid(irony_logit(x))
+    return x, _bernoulli(prob, seed), prob
+
+
+def step_logit(x: torch.Tensor) -> torch.Tensor:
+    """Week 5's step-shaped logit: ``15 x + 6`` below -0.2, -1 on (-0.2, 0.4), -3 elsewhere."""
+    u = torch.full_like(x, -3.0)
+    u = torch.where(x < -0.2, 15 * x + 6, u)
+    return torch.where((x > -0.2) & (x < 0.4), torch.full_like(x, -1.0), u)
+
+
+def step_prob(n: int = 2000, seed: int = SEED) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Week 5's step-shaped success probability on [-1, 1].
+
+    Returns:
+        ``x``, ``y ~ Bernoulli(prob)`` and ``prob = sigmoid(step_logit(x))``, each ``(n, 1)``.
+    """
+    check_int(n, "n", minimum=2)
+    check_int(seed, "seed")
+    x = torch.linspace(-1, 1, n).reshape(n, 1)
+    prob = torch.sigmoid(step_logit(x))
+    return x, _bernoulli(prob, seed), prob
+
+
+def wavy_truth(x: torch.Tensor) -> torch.Tensor:
+    """Week 5's curve ``exp(-x) * |cos 3x| * sin 3x``."""
+    return torch.exp(-x) * torch.abs(torch.cos(3 * x)) * torch.sin(3 * x)
+
+
+def wavy_curve(
+    n: int = 2000, sigma: float = 0.05, seed: int = SEED
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Week 5's curve with noise: ``y = wavy_truth(x) + N(0, sigma^2)`` on [0, 2].
+
+    Returns:
+        ``x``, ``y`` and the noiseless ``truth``, each of shape ``(n, 1)``.
+    """
+    check_int(n, "n", minimum=2)
+    sigma = check_real(sigma, "sigma")
+    if sigma < 0:
+        raise ValueError(f"sigma must be >= 0, got {sigma}")
+    torch.manual_seed(seed)
+    x = torch.linspace(0, 2, n).reshape(n, 1)
+    eps = torch.randn(n).reshape(n, 1) * sigma
+    truth = wavy_truth(x)
+    return x, truth + eps, truth
+
+
+# ---------------------------------------------------------------- CSV files
+
+
+def data_path(name: str) -> Path:
+    """Path of a file shipped in ``data/`` (checkout) or ``dlbasics/_data`` (installed)."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty file name string, got {name!r}")
+    if Path(name).name != name:
+        raise ValueError(f"name must be a bare file name inside data/, got {name!r}")
+    candidates = []
+    packaged = resources.files("dlbasics").joinpath("_data", name)
+    candidates.append(Path(str(packaged)))
+    candidates.append(Path(__file__).resolve().parents[2] / "data" / name)
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise FileNotFoundError(
+        f"data file {name!r} not found; looked in: " + ", ".join(str(p) for p in candidates)
+    )
+
+
+def load_csv(name: str) -> dict[str, torch.Tensor]:
+    """Read a numeric CSV from ``data/`` into ``{column: float32 tensor of shape (n, 1)}``."""
+    path = data_path(name)
+    with path.open(newline="") as fh:
+        reader = csv.reader(line for line in fh if not line.startswith("#"))
+        header = next(reader, None)
+        if not header:
+            raise ValueError(f"{path} has no header row")
+        rows = [[float(v) for v in row] for row in reader if row]
+    if not rows:
+        raise ValueError(f"{path} has a header but no rows")
+    table = torch.tensor(rows, dtype=torch.float32)
+    return {col: table[:, i : i + 1].clone() for i, col in enumerate(header)}
+
+
+# ---------------------------------------------------------------- MNIST
+
+
+def data_root() -> Path:
+    """Folder for downloaded data: ``$DLBASICS_DATA``, else ``~/.cache/dlbasics``."""
+    env = os.environ.get("DLBASICS_DATA")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dlbasics"
+
+
+def mnist_3_vs_7(
+    train: bool = True, root: str | os.PathLike | None = None, digits: tuple[int, int] = (3, 7)
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST images of two digits, flattened, for binary classification.
+
+    Uses ``torchvision.datasets.MNIST(root, train=train, download=True)``: it
+    downloads into ``root`` once and then reads the local files (an offline copy
+    laid out like torchvision's works without a network).
+
+    Args:
+        train: training split (``True``) or test split.
+        root: data folder; default :func:`data_root` (``$DLBASICS_DATA``).
+        digits: the two digits ``(negative, positive)``; labels become 0 and 1.
+
+    Returns:
+        ``X`` of shape ``(n, 784)`` with values in [0, 1] (float32) and ``y`` of
+        shape ``(n, 1)`` with 0.0 for ``digits[0]`` and 1.0 for ``digits[1]``.
+    """
+    if not isinstance(train, bool):
+        raise TypeError(f"train must be a bool, got {type(train).__name__}")
+    if not (isinstance(digits, (tuple, list)) and len(digits) == 2):
+        raise TypeError(f"digits must be a pair of ints like (3, 7), got {digits!r}")
+    for d in digits:
+        if isinstance(d, bool) or not isinstance(d, int):
+            raise TypeError(f"digits must be ints from 0 to 9, got {digits!r}")
+        if not 0 <= d <= 9:
+            raise ValueError(f"digits must be between 0 and 9, got {digits!r}")
+    if digits[0] == digits[1]:
+        raise ValueError(f"digits must be two different digits, got {digits!r}")
+    root = Path(root).expanduser() if root is not None else data_root()
+    if root.exists() and not root.is_dir():
+        raise ValueError(f"data root {root} exists but is not a folder")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(
+            f"data root {root} cannot be created ({err}); set DLBASICS_DATA to a writable folder"
+        ) from err
+    raw = root / "MNIST" / "raw"
+    if not raw.is_dir() and not os.access(root, os.W_OK):
+        raise ValueError(
+            f"data root {root} holds no MNIST/raw folder and is not writable, so MNIST cannot "
+            "be downloaded there; set DLBASICS_DATA to a writable folder or a prepared copy"
+        )
+
+    from torchvision.datasets import MNIST
+
+    ds = MNIST(root=str(root), train=train, download=True)
+    images, labels = ds.data, ds.targets
+    keep = (labels == digits[0]) | (labels == digits[1])
+    X = images[keep].reshape(-1, 28 * 28).float() / 255.0
+    y = (labels[keep] == digits[1]).float().reshape(-1, 1)
+    return X, y

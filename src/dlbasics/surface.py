@@ -1,0 +1,155 @@
+"""Loss surfaces of the course's two-parameter models over a grid of ``(w0, w1)``.
+
+Models (``x`` is one feature, ``n`` samples):
+
+* ``"linear"``: ``yhat = w0 + w1 * x`` (Week 1).
+* ``"logistic"``: ``yhat = sigmoid(w0 + w1 * x)`` (Weeks 2-3).
+
+Losses: ``"sse"``, ``"mse"`` and, for the logistic model, ``"bce"`` (computed
+from the logit ``z = w0 + w1 x`` as ``softplus(z) - y z``, so it stays finite
+where ``sigmoid(z)`` rounds to 0 or 1).
+
+The linear model's SSE/MSE come exactly from five sample moments (no loop over
+samples). The logistic model broadcasts ``(w0, w1, sample)`` in chunks of
+``w0`` rows, so memory stays below ``max_elements`` numbers and each chunk fits
+in the CPU cache; all arithmetic is float64.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from dlbasics._checks import check_choice, check_grid, check_int, check_matching_rows, check_tensor
+
+__all__ = ["Surface", "loss_surface", "loss_at", "MODELS", "SURFACE_LOSSES"]
+
+MODELS = ("linear", "logistic")
+SURFACE_LOSSES = ("sse", "mse", "bce")
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A loss surface: ``loss[i, j]`` is the loss at ``(w0[i], w1[j])``.
+
+    Attributes:
+        w0: grid of intercepts, shape ``(a,)``.
+        w1: grid of slopes, shape ``(b,)``.
+        loss: losses, shape ``(a, b)`` (float64).
+        model: ``"linear"`` or ``"logistic"``.
+        loss_name: ``"sse"``, ``"mse"`` or ``"bce"``.
+    """
+
+    w0: torch.Tensor
+    w1: torch.Tensor
+    loss: torch.Tensor
+    model: str
+    loss_name: str
+
+    def argmin(self) -> tuple[float, float]:
+        """The grid point ``(w0, w1)`` with the smallest loss."""
+        flat = int(torch.argmin(self.loss))
+        i, j = divmod(flat, self.loss.shape[1])
+        return float(self.w0[i]), float(self.w1[j])
+
+    def mesh(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(W0, W1)`` of shape ``(a, b)`` each, matching ``loss`` (``indexing="ij"``)."""
+        return torch.meshgrid(self.w0, self.w1, indexing="ij")
+
+
+def _prepare_xy(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    check_tensor(x, "x", ndim=(1, 2), floating=True, finite=True)
+    check_tensor(y, "y", ndim=(1, 2), floating=True, finite=True)
+    for name, t in (("x", x), ("y", y)):
+        if t.ndim == 2 and t.shape[1] != 1:
+            raise ValueError(f"{name} must have shape (n,) or (n, 1), got {tuple(t.shape)}")
+    check_matching_rows(x, y, "x", "y")
+    return x.reshape(-1).double(), y.reshape(-1).double()
+
+
+def _check_model_loss(model: str, loss: str) -> None:
+    check_choice(model, "model", MODELS)
+    check_choice(loss, "loss", SURFACE_LOSSES)
+    if model == "linear" and loss == "bce":
+        raise ValueError(
+            "loss='bce' needs model='logistic' (cross-entropy is defined for probabilities)"
+        )
+
+
+def _linear_surface(x, y, g0, g1, loss):
+    """Exact SSE/MSE of ``w0 + w1 x`` from five sample moments: O(grid), no sample loop."""
+    n = x.shape[0]
+    sy, syy, sx, sxx, sxy = y.sum(), (y * y).sum(), x.sum(), (x * x).sum(), (x * y).sum()
+    a, b = g0[:, None], g1[None, :]
+    out = syy - 2 * a * sy - 2 * b * sxy + n * a * a + 2 * a * b * sx + b * b * sxx
+    return out if loss == "sse" else out / n
+
+
+def _logistic_rows(z, y, loss):
+    """Loss of ``sigmoid(z)`` for logits ``z`` of shape ``(rows, b, n)``, summed or averaged.
+
+    BCE splits into ``mean(softplus(z)) - mean(y z)``; the second term is
+    linear in ``(w0, w1)`` and is added by the caller. Squared error expands to
+    ``sum(y^2) - 2 sigmoid(z) @ y + sum(sigmoid(z)^2)``, so one pass over ``z``
+    and one matrix-vector product do the work.
+    """
+    if loss == "bce":
+        return F.softplus(z).mean(dim=-1)
+    s = torch.sigmoid(z)
+    out = (y * y).sum() - 2 * (s @ y) + (s * s).sum(dim=-1)
+    return out if loss == "sse" else out / z.shape[-1]
+
+
+def loss_surface(
+    x: torch.Tensor,
+    y: torch.Tensor,
+    w0,
+    w1,
+    model: str = "linear",
+    loss: str = "sse",
+    max_elements: int = 262_144,
+) -> Surface:
+    """Loss of ``model`` at every grid point ``(w0[i], w1[j])``.
+
+    Args:
+        x: feature, shape ``(n,)`` or ``(n, 1)``.
+        y: targets, same number of rows as ``x``.
+        w0: 1-D grid of intercepts (tensor, array or list), finite, non-empty.
+        w1: 1-D grid of slopes, finite, non-empty.
+        model: ``"linear"`` or ``"logistic"``.
+        loss: ``"sse"``, ``"mse"`` or ``"bce"`` (logistic only).
+        max_elements: largest intermediate ``(rows, len(w1), n)`` block; bounds memory.
+
+    Returns:
+        A :class:`Surface` with ``loss`` of shape ``(len(w0), len(w1))``.
+    """
+    x, y = _prepare_xy(x, y)
+    g0 = check_grid(w0, "w0")
+    g1 = check_grid(w1, "w1")
+    _check_model_loss(model, loss)
+    check_int(max_elements, "max_elements", minimum=1)
+
+    if model == "linear":
+        out = _linear_surface(x, y, g0, g1, loss)
+        return Surface(w0=g0, w1=g1, loss=out, model=model, loss_name=loss)
+
+    n = x.shape[0]
+    slope_x = g1[:, None] * x[None, :]  # (b, n)
+    rows = max(1, max_elements // (g1.shape[0] * n))
+    out = torch.empty(g0.shape[0], g1.shape[0], dtype=torch.float64)
+    for start in range(0, g0.shape[0], rows):
+        stop = min(start + rows, g0.shape[0])
+        z = g0[start:stop, None, None] + slope_x[None, :, :]  # (rows, b, n)
+        out[start:stop] = _logistic_rows(z, y, loss)
+    if loss == "bce":
+        out -= g0[:, None] * y.mean() + g1[None, :] * (x * y).mean()
+    return Surface(w0=g0, w1=g1, loss=out, model=model, loss_name=loss)
+
+
+def loss_at(
+    x: torch.Tensor, y: torch.Tensor, w0: float, w1: float, model: str = "linear", loss: str = "sse"
+) -> float:
+    """Loss of ``model`` at the single point ``(w0, w1)`` (same rules as :func:`loss_surface`)."""
+    return float(loss_surface(x, y, [float(w0)], [float(w1)], model=model, loss=loss).loss[0, 0])

@@ -1,0 +1,229 @@
+"""Training loops that record what happened, so figures can be replayed later.
+
+Two loops share one :class:`History` type:
+
+* :func:`fit` trains a ``torch.nn.Module`` with any loss function and optimizer.
+* :func:`gradient_descent` is the bare update ``W <- W - lr * dloss/dW`` on a
+  parameter tensor ``W`` of a linear model ``yhat = X @ W`` (Week 1).
+
+Record ``k`` always describes one state of the parameters: the parameters
+after ``epoch[k]`` updates, the predictions ``yhat`` they give and the loss
+they score. ``epoch[0] == 0`` is the starting point and the last record is the
+state after the final update, so a run of ``epochs`` updates with
+``record_every=1`` has ``epochs + 1`` records.
+
+A non-finite loss is data, not an error: it is recorded, training stops and
+``History.diverged`` is set.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from dlbasics._checks import check_int, check_lr, check_matching_rows, check_tensor
+from dlbasics.losses import LossLike, resolve_loss
+
+__all__ = ["History", "fit", "gradient_descent"]
+
+
+@dataclass
+class History:
+    """What a training run recorded.
+
+    Attributes:
+        epoch: number of updates done at each record, ``[0, r, 2r, ..., epochs]``.
+        loss: loss of the recorded parameters (``nan``/``inf`` kept as is).
+        yhat: predictions of the recorded parameters, each shaped like the model output.
+        params: parameter snapshots, ``{name: tensor}`` (detached copies).
+        diverged: ``True`` when a non-finite loss stopped the run early.
+        lr: the learning rate, when known (for titles and tables).
+    """
+
+    epoch: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    yhat: list[torch.Tensor] = field(default_factory=list)
+    params: list[dict[str, torch.Tensor]] = field(default_factory=list)
+    diverged: bool = False
+    lr: float | None = None
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def record(self, epoch: int, loss: float, yhat: torch.Tensor, params: dict) -> None:
+        """Append one record (copies are made, so later updates cannot change it)."""
+        self.epoch.append(int(epoch))
+        self.loss.append(float(loss))
+        self.yhat.append(yhat.detach().clone())
+        self.params.append({k: v.detach().clone() for k, v in params.items()})
+
+    @property
+    def final_params(self) -> dict[str, torch.Tensor]:
+        """Parameters of the last record."""
+        if not self.params:
+            raise ValueError("history is empty: nothing was recorded")
+        return self.params[-1]
+
+    def at(self, epoch: int) -> int:
+        """Index of the record taken after ``epoch`` updates (``ValueError`` if none)."""
+        try:
+            return self.epoch.index(int(epoch))
+        except ValueError:
+            raise ValueError(
+                f"epoch={epoch} was not recorded; recorded epochs are "
+                f"{self.epoch[:5]}{'...' if len(self.epoch) > 5 else ''}"
+            ) from None
+
+    def param_path(self, names: list[str] | None = None) -> np.ndarray:
+        """Flattened parameter snapshots as an array of shape ``(len(self), p)``.
+
+        ``names`` picks and orders the parameters (default: recording order).
+        For Week 3's ``Sequential(Linear(1, 1), Sigmoid())`` use
+        ``names=["0.bias", "0.weight"]`` to get ``(w0, w1)`` pairs.
+        """
+        if not self.params:
+            raise ValueError("history is empty: nothing was recorded")
+        keys = list(self.params[0]) if names is None else list(names)
+        unknown = [k for k in keys if k not in self.params[0]]
+        if unknown:
+            raise ValueError(
+                f"names={unknown} are not recorded parameters; choose from {list(self.params[0])}"
+            )
+        rows = [torch.cat([p[k].reshape(-1) for k in keys]).double().numpy() for p in self.params]
+        return np.stack(rows)
+
+    def yhat_array(self) -> np.ndarray:
+        """Predictions as an array of shape ``(len(self), n)`` (outputs flattened)."""
+        return np.stack([t.reshape(-1).double().numpy() for t in self.yhat])
+
+
+def _record_due(epoch: int, epochs: int, record_every: int) -> bool:
+    return epoch % record_every == 0 or epoch == epochs
+
+
+def fit(
+    net: torch.nn.Module,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    epochs: int,
+    record_every: int = 1,
+    record_yhat: bool = True,
+) -> History:
+    """Full-batch training of ``net`` for ``epochs`` updates, recording as it goes.
+
+    Args:
+        net: the model; ``net(X)`` must have the shape of ``y``.
+        loss_fn: called as ``loss_fn(yhat, y)`` (PyTorch's order), returns a scalar.
+        optimizer: built on ``net.parameters()``.
+        X: inputs, shape ``(n, d)``.
+        y: targets, shape ``(n, 1)`` (or whatever ``net(X)`` returns).
+        epochs: number of updates, ``>= 1``.
+        record_every: record every ``record_every`` updates (the first and last
+            states are always recorded).
+        record_yhat: set ``False`` to skip storing predictions (large data sets).
+
+    Returns:
+        A :class:`History`; ``diverged`` is set if a loss was ``nan``/``inf``.
+    """
+    if not isinstance(net, torch.nn.Module):
+        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    check_tensor(X, "X", ndim=2)
+    check_tensor(y, "y")
+    check_matching_rows(X, y)
+    check_int(epochs, "epochs", minimum=1)
+    check_int(record_every, "record_every", minimum=1)
+
+    lr = optimizer.param_groups[0].get("lr") if optimizer.param_groups else None
+    history = History(lr=float(lr) if lr is not None else None)
+    empty = torch.empty(0)
+    for epoch in range(epochs + 1):
+        yhat = net(X)
+        if yhat.shape != y.shape:
+            raise ValueError(
+                f"net(X) has shape {tuple(yhat.shape)} but y has shape {tuple(y.shape)}; "
+                "they must match (reshape y to (n, 1) for a single output)"
+            )
+        loss = loss_fn(yhat, y)
+        value = float(loss.detach())
+        finite = math.isfinite(value)
+        if not finite or _record_due(epoch, epochs, record_every):
+            history.record(epoch, value, yhat if record_yhat else empty, dict(net.named_parameters()))
+        if not finite:
+            history.diverged = True
+            break
+        if epoch == epochs:
+            break
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return history
+
+
+def gradient_descent(
+    W: torch.Tensor,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    lr: float,
+    epochs: int,
+    loss: LossLike = "sse",
+    record_every: int = 1,
+) -> History:
+    """Plain gradient descent for the linear model ``yhat = X @ W``.
+
+    Each update computes ``loss(yhat, y)``, calls ``backward()`` and sets
+    ``W <- W - lr * W.grad``; ``W`` itself is not modified (a copy is trained).
+
+    Args:
+        W: starting parameters, shape ``(p,)``, floating point.
+        X: design matrix, shape ``(n, p)`` (a column of ones for the intercept).
+        y: targets, shape ``(n,)``.
+        lr: learning rate ``alpha > 0``.
+        epochs: number of updates, ``>= 1``.
+        loss: ``"sse"``, ``"mse"`` or a callable ``loss(yhat, y)``.
+        record_every: record every ``record_every`` updates (plus first and last).
+
+    Returns:
+        A :class:`History` whose params are ``{"W": tensor of shape (p,)}``.
+    """
+    check_tensor(W, "W", ndim=1, floating=True)
+    check_tensor(X, "X", ndim=2, floating=True)
+    check_tensor(y, "y", ndim=1, floating=True)
+    check_matching_rows(X, y)
+    if X.shape[1] != W.shape[0]:
+        raise ValueError(
+            f"X has {X.shape[1]} columns but W has {W.shape[0]} entries; X @ W needs them equal"
+        )
+    check_lr(lr)
+    check_int(epochs, "epochs", minimum=1)
+    check_int(record_every, "record_every", minimum=1)
+    loss_fn = resolve_loss(loss)
+
+    What = W.detach().clone().requires_grad_(True)
+    history = History(lr=float(lr))
+    for epoch in range(epochs + 1):
+        yhat = X @ What
+        value_t = loss_fn(yhat, y)
+        value = float(value_t.detach())
+        finite = math.isfinite(value)
+        if not finite or _record_due(epoch, epochs, record_every):
+            history.record(epoch, value, yhat, {"W": What})
+        if not finite:
+            history.diverged = True
+            break
+        if epoch == epochs:
+            break
+        value_t.backward()
+        with torch.no_grad():
+            What -= lr * What.grad
+        What.grad = None
+    return history
