@@ -38,7 +38,9 @@ def check_tensor(
     return value
 
 
-def check_matching_rows(X: torch.Tensor, y: torch.Tensor, xname: str = "X", yname: str = "y") -> None:
+def check_matching_rows(
+    X: torch.Tensor, y: torch.Tensor, xname: str = "X", yname: str = "y"
+) -> None:
     """Raise ``ValueError`` unless ``X`` and ``y`` have the same number of rows."""
     if X.shape[0] != y.shape[0]:
         raise ValueError(

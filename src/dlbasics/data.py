@@ -92,7 +92,9 @@ def irony_logit(x: torch.Tensor) -> torch.Tensor:
     return torch.where(x < 0, 5 + 15 * x, 5 - 5 * x)
 
 
-def irony_of_spec(n: int = 2000, seed: int = SEED) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def irony_of_spec(
+    n: int = 2000, seed: int = SEED
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Week 4's "irony of spec" data: success rises with ``x`` up to 0, then falls.
 
     ``x`` is evenly spaced on [-1, 1], ``prob = sigmoid(irony_logit(x))`` and

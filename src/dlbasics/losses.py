@@ -66,7 +66,9 @@ def bce_table(y: torch.Tensor, yhat: torch.Tensor) -> list[dict[str, float]]:
     check_tensor(y, "y", ndim=1, floating=True)
     check_tensor(yhat, "yhat", ndim=1, floating=True, finite=True)
     if y.shape != yhat.shape:
-        raise ValueError(f"y and yhat must have the same shape, got {tuple(y.shape)} and {tuple(yhat.shape)}")
+        raise ValueError(
+            f"y and yhat must have the same shape, got {tuple(y.shape)} and {tuple(yhat.shape)}"
+        )
     if not bool(((y == 0) | (y == 1)).all()):
         raise ValueError("y must contain only 0 and 1")
     if not bool(((yhat > 0) & (yhat < 1)).all()):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -53,6 +54,32 @@ class Surface:
         flat = int(torch.argmin(self.loss))
         i, j = divmod(flat, self.loss.shape[1])
         return float(self.w0[i]), float(self.w1[j])
+
+    def interpolate(self, w0: float, w1: float) -> float:
+        """Bilinear interpolation of the loss at ``(w0, w1)`` inside the grid.
+
+        Raises ``ValueError`` outside the grid (use :func:`loss_at` for exact values).
+        """
+        g0, g1, L = self.w0.numpy(), self.w1.numpy(), self.loss.numpy()
+        if not (g0.min() <= w0 <= g0.max() and g1.min() <= w1 <= g1.max()):
+            raise ValueError(
+                f"(w0, w1) = ({w0}, {w1}) lies outside the grid "
+                f"[{g0.min()}, {g0.max()}] x [{g1.min()}, {g1.max()}]"
+            )
+        if len(g0) == 1 or len(g1) == 1:
+            i = int(np.abs(g0 - w0).argmin())
+            j = int(np.abs(g1 - w1).argmin())
+            return float(L[i, j])
+        i = int(np.clip(np.searchsorted(g0, w0) - 1, 0, len(g0) - 2))
+        j = int(np.clip(np.searchsorted(g1, w1) - 1, 0, len(g1) - 2))
+        t = (w0 - g0[i]) / (g0[i + 1] - g0[i])
+        u = (w1 - g1[j]) / (g1[j + 1] - g1[j])
+        return float(
+            (1 - t) * (1 - u) * L[i, j]
+            + t * (1 - u) * L[i + 1, j]
+            + (1 - t) * u * L[i, j + 1]
+            + t * u * L[i + 1, j + 1]
+        )
 
     def mesh(self) -> tuple[torch.Tensor, torch.Tensor]:
         """``(W0, W1)`` of shape ``(a, b)`` each, matching ``loss`` (``indexing="ij"``)."""
@@ -128,6 +155,9 @@ def loss_surface(
     x, y = _prepare_xy(x, y)
     g0 = check_grid(w0, "w0")
     g1 = check_grid(w1, "w1")
+    for name, g in (("w0", g0), ("w1", g1)):
+        if g.numel() > 1 and not bool((g[1:] > g[:-1]).all()):
+            raise ValueError(f"{name} must be strictly increasing (a grid), e.g. torch.arange(...)")
     _check_model_loss(model, loss)
     check_int(max_elements, "max_elements", minimum=1)
 

@@ -136,7 +136,9 @@ def fit(
     if not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+        raise TypeError(
+            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
+        )
     check_tensor(X, "X", ndim=2)
     check_tensor(y, "y")
     check_matching_rows(X, y)
@@ -157,7 +159,9 @@ def fit(
         value = float(loss.detach())
         finite = math.isfinite(value)
         if not finite or _record_due(epoch, epochs, record_every):
-            history.record(epoch, value, yhat if record_yhat else empty, dict(net.named_parameters()))
+            history.record(
+                epoch, value, yhat if record_yhat else empty, dict(net.named_parameters())
+            )
         if not finite:
             history.diverged = True
             break
