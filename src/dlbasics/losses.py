@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Union
 
 import torch
 import torch.nn.functional as F
@@ -19,7 +18,7 @@ from dlbasics._checks import check_choice, check_tensor
 __all__ = ["sse", "mse", "bce", "bce_with_logits", "bce_table", "resolve_loss", "LOSSES"]
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-LossLike = Union[str, LossFn]
+LossLike = str | LossFn
 
 
 def sse(yhat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -76,5 +75,5 @@ def bce_table(y: torch.Tensor, yhat: torch.Tensor) -> list[dict[str, float]]:
     per_row = F.binary_cross_entropy(yhat, y, reduction="none")
     return [
         {"y": float(a), "yhat": float(b), "loss": float(c)}
-        for a, b, c in zip(y.tolist(), yhat.tolist(), per_row.tolist())
+        for a, b, c in zip(y.tolist(), yhat.tolist(), per_row.tolist(), strict=True)
     ]
