@@ -1,0 +1,109 @@
+"""The vectorized loss surface equals a naive per-grid-point loop; bad grids fail clearly."""
+
+import itertools
+
+import pytest
+import torch
+
+from dlbasics.data import logistic_toy, regression_data
+from dlbasics.surface import Surface, loss_at, loss_surface
+
+
+def naive_surface(x, y, w0, w1, model, loss):
+    """The lecture's way: one grid point at a time, float64."""
+    x, y = x.reshape(-1).double(), y.reshape(-1).double()
+    out = torch.empty(len(w0), len(w1), dtype=torch.float64)
+    for i, j in itertools.product(range(len(w0)), range(len(w1))):
+        z = w0[i] + w1[j] * x
+        if loss == "bce":
+            p = torch.sigmoid(z)
+            out[i, j] = -torch.mean(y * torch.log(p) + (1 - y) * torch.log(1 - p))
+            continue
+        yhat = torch.sigmoid(z) if model == "logistic" else z
+        sq = (y - yhat) ** 2
+        out[i, j] = sq.sum() if loss == "sse" else sq.mean()
+    return out
+
+
+CASES = [
+    ("linear", "sse"),
+    ("linear", "mse"),
+    ("logistic", "sse"),
+    ("logistic", "mse"),
+    ("logistic", "bce"),
+]
+
+
+@pytest.mark.parametrize(("model", "loss"), CASES)
+@pytest.mark.parametrize("seed", [0, 1])
+def test_vectorized_equals_naive_on_random_grids(model, loss, seed):
+    gen = torch.Generator().manual_seed(seed)
+    if model == "linear":
+        X, y = regression_data(n=57, seed=seed)
+        x = X[:, 1]
+    else:
+        x, y, _ = logistic_toy(n=301, seed=seed)
+    w0 = torch.sort(torch.rand(9, generator=gen, dtype=torch.float64) * 8 - 4).values
+    w1 = torch.sort(torch.rand(7, generator=gen, dtype=torch.float64) * 8 - 2).values
+    # max_elements small enough to force several chunks
+    s = loss_surface(x, y, w0, w1, model=model, loss=loss, max_elements=5 * 301)
+    ref = naive_surface(x, y, w0, w1, model, loss)
+    assert s.loss.shape == (9, 7)
+    assert torch.allclose(s.loss, ref, rtol=1e-5, atol=1e-8)
+
+
+def test_surface_reproduces_week1_loss_and_argmin():
+    X, y = regression_data()
+    assert loss_at(X[:, 1], y, -5, 10) == pytest.approx(8587.6875, abs=1e-3)
+    s = loss_surface(X[:, 1], y, torch.arange(-6, 11, 0.5), torch.arange(-6, 11, 0.5))
+    assert isinstance(s, Surface)
+    assert s.argmin() == (2.5, 4.0)  # the grid point nearest the least-squares optimum
+    W0, W1 = s.mesh()
+    assert W0.shape == W1.shape == s.loss.shape
+
+
+def test_interpolate_is_exact_on_grid_points_and_between_for_planes():
+    x = torch.tensor([0.0, 1.0])
+    y = torch.tensor([0.0, 0.0])
+    s = loss_surface(x, y, [0.0, 1.0, 2.0], [0.0, 1.0], model="linear", loss="sse")
+    assert s.interpolate(1.0, 1.0) == pytest.approx(float(s.loss[1, 1]))
+    mid = s.interpolate(0.5, 0.0)
+    assert float(s.loss[0, 0]) <= mid <= float(s.loss[1, 0])
+    with pytest.raises(ValueError, match="outside the grid"):
+        s.interpolate(5.0, 0.0)
+
+
+def test_bce_is_finite_where_probabilities_saturate():
+    x, y, _ = logistic_toy(n=200)
+    # w1 = 0, w0 = -200: every probability rounds to 0, yet each y = 1 row costs exactly 200
+    s = loss_surface(x, y, [-200.0, 0.0], [0.0], model="logistic", loss="bce")
+    assert bool(torch.isfinite(s.loss).all())
+    assert s.loss[0, 0].item() == pytest.approx(200 * y.double().mean().item(), rel=1e-9)
+
+
+X1 = torch.linspace(-1, 1, 5)
+Y1 = torch.zeros(5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "err", "match"),
+    [
+        ({"w0": []}, ValueError, "w0 must not be empty"),
+        ({"w1": [0.0, float("nan")]}, ValueError, "w1 must contain only finite"),
+        ({"w0": [1.0, 0.0]}, ValueError, "w0 must be strictly increasing"),
+        ({"w0": torch.zeros(2, 2)}, ValueError, "w0 must be 1-D"),
+        ({"loss": "hinge"}, ValueError, "loss must be one of"),
+        ({"model": "cubic"}, ValueError, "model must be one of"),
+        ({"loss": "bce"}, ValueError, "needs model='logistic'"),
+        ({"x": torch.arange(5)}, TypeError, "x must have a floating dtype"),
+        ({"y": torch.zeros(4)}, ValueError, "same number of rows"),
+        ({"x": torch.zeros(5, 2)}, ValueError, r"x must have shape \(n,\) or \(n, 1\)"),
+        ({"y": torch.tensor([0.0, 1.0, float("inf"), 0.0, 0.0])}, ValueError, "finite"),
+        ({"max_elements": 0}, ValueError, "max_elements"),
+        ({"model": 3}, TypeError, "model must be a string"),
+    ],
+)
+def test_bad_input(kwargs, err, match):
+    args = {"x": X1, "y": Y1, "w0": [0.0, 1.0], "w1": [0.0, 1.0]} | kwargs
+    with pytest.raises(err, match=match):
+        loss_surface(**args)
