@@ -23,9 +23,24 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from dlbasics._checks import check_choice, check_grid, check_int, check_matching_rows, check_tensor
+from dlbasics._checks import (
+    check_choice,
+    check_grid,
+    check_int,
+    check_matching_rows,
+    check_real,
+    check_tensor,
+)
 
-__all__ = ["Surface", "loss_surface", "loss_at", "MODELS", "SURFACE_LOSSES"]
+__all__ = [
+    "Surface",
+    "loss_surface",
+    "loss_at",
+    "second_differences",
+    "is_convex_on_grid",
+    "MODELS",
+    "SURFACE_LOSSES",
+]
 
 MODELS = ("linear", "logistic")
 SURFACE_LOSSES = ("sse", "mse", "bce")
@@ -183,3 +198,68 @@ def loss_at(
 ) -> float:
     """Loss of ``model`` at the single point ``(w0, w1)`` (same rules as :func:`loss_surface`)."""
     return float(loss_surface(x, y, [float(w0)], [float(w1)], model=model, loss=loss).loss[0, 0])
+
+
+def second_differences(surface: Surface) -> dict[str, torch.Tensor]:
+    """Finite-difference Hessian of a surface at its interior grid points.
+
+    Central differences that allow uneven spacing: with steps ``h-`` before and
+    ``h+`` after a grid point, ``d2L/dw0^2`` is estimated as
+    ``2 [(L[i+1] - L[i]) / h+ - (L[i] - L[i-1]) / h-] / (h+ + h-)`` (likewise along
+    ``w1``), and the mixed derivative from the four diagonal neighbours divided by
+    ``(h0- + h0+)(h1- + h1+)``.
+
+    Args:
+        surface: from :func:`loss_surface`, with at least 3 grid values along each axis
+            and finite losses.
+
+    Returns:
+        ``{"w0w0", "w1w1", "w0w1", "min_eig"}``, each a float64 tensor of shape
+        ``(a - 2, b - 2)`` for the interior points ``(w0[1:-1], w1[1:-1])``;
+        ``min_eig`` is the smaller eigenvalue of the 2x2 Hessian estimate, so it is
+        negative exactly where the surface bends down in some direction.
+    """
+    if not isinstance(surface, Surface):
+        raise TypeError(f"surface must be a dlbasics.surface.Surface, got {type(surface).__name__}")
+    L = surface.loss.double()
+    if L.ndim != 2 or tuple(L.shape) != (surface.w0.numel(), surface.w1.numel()):
+        raise ValueError(
+            f"surface.loss must have shape (len(w0), len(w1)) = "
+            f"({surface.w0.numel()}, {surface.w1.numel()}), got {tuple(L.shape)}"
+        )
+    a, b = L.shape
+    if a < 3 or b < 3:
+        raise ValueError(
+            f"surface needs at least 3 grid values along w0 and w1 for second differences, "
+            f"got a grid of {a} x {b}"
+        )
+    if not bool(torch.isfinite(L).all()):
+        raise ValueError("surface.loss must be finite everywhere to take second differences")
+    g0, g1 = surface.w0.double(), surface.w1.double()
+    h0m, h0p = (g0[1:-1] - g0[:-2])[:, None], (g0[2:] - g0[1:-1])[:, None]  # (a-2, 1)
+    h1m, h1p = (g1[1:-1] - g1[:-2])[None, :], (g1[2:] - g1[1:-1])[None, :]  # (1, b-2)
+    c = L[1:-1, 1:-1]
+    d00 = 2 * ((L[2:, 1:-1] - c) / h0p - (c - L[:-2, 1:-1]) / h0m) / (h0p + h0m)
+    d11 = 2 * ((L[1:-1, 2:] - c) / h1p - (c - L[1:-1, :-2]) / h1m) / (h1p + h1m)
+    d01 = (L[2:, 2:] - L[2:, :-2] - L[:-2, 2:] + L[:-2, :-2]) / ((h0p + h0m) * (h1p + h1m))
+    min_eig = (d00 + d11) / 2 - torch.sqrt(((d00 - d11) / 2) ** 2 + d01**2)
+    return {"w0w0": d00, "w1w1": d11, "w0w1": d01, "min_eig": min_eig}
+
+
+def is_convex_on_grid(surface: Surface, tol: float = 1e-9) -> bool:
+    """Whether the surface's finite-difference Hessian is positive semi-definite on the grid.
+
+    ``True`` when, at every interior grid point, the smaller eigenvalue of the
+    Hessian estimate from :func:`second_differences` is at least ``-tol``: the
+    surface bends up (or stays flat) in every direction, along ``w0``, along
+    ``w1`` and along the diagonals alike. A check on a grid, not a proof: a
+    dent narrower than the grid step goes unseen.
+
+    Args:
+        surface: from :func:`loss_surface` (at least 3 x 3 grid values, finite losses).
+        tol: slack for rounding, ``>= 0``, in loss units per squared parameter unit.
+    """
+    tol = check_real(tol, "tol")
+    if tol < 0:
+        raise ValueError(f"tol must be >= 0, got {tol}")
+    return bool((second_differences(surface)["min_eig"] >= -tol).all())

@@ -1,0 +1,239 @@
+"""Week 3 (MSE vs. BCE): the convexity helper and the post's teaching claims, through dlbasics.
+
+The claims come from the lecture "the greatness of BCE loss": on the toy data
+``y ~ Bernoulli(sigmoid(-1 + 5 x))`` a sigmoid net trained with SGD (lr 0.05)
+creeps under MSE and walks under BCE; from the bad start (-10, -1) MSE does not
+move at all; with Adam every run reaches the truth's neighbourhood; the BCE
+surface is convex on the lecture's grid and the MSE surface is not.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from dlbasics.closed_form import hessian
+from dlbasics.data import SEED, logistic_toy
+from dlbasics.losses import bce, mse
+from dlbasics.surface import (
+    Surface,
+    is_convex_on_grid,
+    loss_at,
+    loss_surface,
+    second_differences,
+)
+from dlbasics.train import fit
+
+PARAMS = ["0.bias", "0.weight"]  # (w0, w1) of Sequential(Linear(1, 1), Sigmoid())
+LOSS_FNS = {"mse": mse, "bce": bce}
+
+
+# --------------------------------------------------------------- the convexity helper
+
+
+def quadratic_surface(a: float, b: float, c: float, w0=None, w1=None) -> Surface:
+    """``a w0^2 + b w1^2 + c w0 w1`` on a grid: its Hessian is ``[[2a, c], [c, 2b]]``."""
+    w0 = torch.linspace(-2, 2, 9, dtype=torch.float64) if w0 is None else w0
+    w1 = torch.linspace(-3, 1, 7, dtype=torch.float64) if w1 is None else w1
+    W0, W1 = torch.meshgrid(w0, w1, indexing="ij")
+    loss = a * W0**2 + b * W1**2 + c * W0 * W1
+    return Surface(w0=w0, w1=w1, loss=loss, model="linear", loss_name="sse")
+
+
+def test_second_differences_recover_the_hessian_of_a_least_squares_surface():
+    # SSE of the linear model is a quadratic with Hessian 2 X^T X; central
+    # differences are exact for quadratics, even on an unevenly spaced grid.
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(50, 1, generator=gen, dtype=torch.float64)
+    y = 1.5 - 2.0 * x + 0.3 * torch.randn(50, 1, generator=gen, dtype=torch.float64)
+    w0 = torch.tensor([-3.0, -2.5, -1.0, 0.2, 0.3, 2.0], dtype=torch.float64)
+    w1 = torch.tensor([-4.0, -1.0, -0.9, 0.5, 3.0], dtype=torch.float64)
+    surface = loss_surface(x, y, w0, w1, model="linear", loss="sse")
+    H = hessian(torch.cat([torch.ones_like(x), x], dim=1), loss="sse")
+    d = second_differences(surface)
+    for key in ("w0w0", "w1w1", "w0w1", "min_eig"):
+        assert d[key].shape == (len(w0) - 2, len(w1) - 2)
+        assert d[key].dtype == torch.float64
+    torch.testing.assert_close(d["w0w0"], torch.full_like(d["w0w0"], float(H[0, 0])))
+    torch.testing.assert_close(d["w1w1"], torch.full_like(d["w1w1"], float(H[1, 1])))
+    torch.testing.assert_close(d["w0w1"], torch.full_like(d["w0w1"], float(H[0, 1])))
+    lam_min = float(torch.linalg.eigvalsh(H).min())
+    torch.testing.assert_close(d["min_eig"], torch.full_like(d["min_eig"], lam_min))
+    assert is_convex_on_grid(surface)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "c", "convex"),
+    [
+        (1.0, 2.0, 0.5, True),  # bowl
+        (1.0, 1.0, 2.0, True),  # (w0 + w1)^2: flat along a diagonal, still convex
+        (-1.0, -1.0, 0.0, False),  # dome
+        (1.0, -1.0, 0.0, False),  # saddle: down along w1
+        (1.0, 1.0, 3.0, False),  # up along both axes, down along the diagonal w0 = -w1
+    ],
+)
+def test_is_convex_on_grid_judges_every_direction(a, b, c, convex):
+    surface = quadratic_surface(a, b, c)
+    assert is_convex_on_grid(surface, tol=1e-9) is convex
+    d = second_differences(surface)
+    assert bool((d["w0w0"] >= 0).all()) is (a >= 0)
+    assert bool((d["w1w1"] >= 0).all()) is (b >= 0)
+
+
+def test_a_negative_tolerance_band_is_respected():
+    # min eigenvalue of [[2, 3], [3, 2]] is -1: tolerated with tol >= 1, not below
+    surface = quadratic_surface(1.0, 1.0, 3.0)
+    assert float(second_differences(surface)["min_eig"].min()) == pytest.approx(-1.0)
+    assert not is_convex_on_grid(surface, tol=0.99)
+    assert is_convex_on_grid(surface, tol=1.01)
+
+
+def test_second_differences_reject_bad_input():
+    with pytest.raises(TypeError, match="surface"):
+        second_differences(torch.zeros(4, 4))
+    with pytest.raises(TypeError, match="surface"):
+        is_convex_on_grid({"loss": torch.zeros(4, 4)})
+    too_small = quadratic_surface(1.0, 1.0, 0.0, w1=torch.tensor([0.0, 1.0], dtype=torch.float64))
+    with pytest.raises(ValueError, match="at least 3"):
+        second_differences(too_small)
+    s = quadratic_surface(1.0, 1.0, 0.0)
+    bad = s.loss.clone()
+    bad[3, 3] = math.inf
+    with pytest.raises(ValueError, match="finite"):
+        second_differences(Surface(s.w0, s.w1, bad, s.model, s.loss_name))
+    with pytest.raises(ValueError, match="shape"):
+        second_differences(Surface(s.w0, s.w1, s.loss.T, s.model, s.loss_name))
+
+
+@pytest.mark.parametrize(
+    ("tol", "error"),
+    [(-1e-3, ValueError), (math.nan, ValueError), (math.inf, ValueError), ("0", TypeError)],
+)
+def test_is_convex_on_grid_rejects_bad_tol(tol, error):
+    with pytest.raises(error, match="tol"):
+        is_convex_on_grid(quadratic_surface(1.0, 1.0, 0.0), tol=tol)
+
+
+# ------------------------------------------------------------------ the lecture's claims
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return logistic_toy()  # 2000 points on [-1, 1], (w0, w1) = (-1, 5), seed 43052
+
+
+def sigmoid_net(start: tuple[float, float] | None = None) -> nn.Sequential:
+    """``Sequential(Linear(1, 1), Sigmoid())``: seeded init, or bias/weight set to ``start``."""
+    torch.manual_seed(SEED)
+    net = nn.Sequential(nn.Linear(1, 1), nn.Sigmoid())
+    if start is not None:
+        with torch.no_grad():
+            net[0].bias.fill_(start[0])
+            net[0].weight.fill_(start[1])
+    return net
+
+
+def train(toy, loss: str, start, optimizer_cls=torch.optim.SGD, epochs=1000, record_every=20):
+    x, y, _ = toy
+    net = sigmoid_net(start)
+    optimizer = optimizer_cls(net.parameters(), lr=0.05)
+    return fit(net, LOSS_FNS[loss], optimizer, x, y, epochs, record_every=record_every)
+
+
+def w(history, k=-1) -> tuple[float, float]:
+    w0, w1 = history.param_path(PARAMS)[k]
+    return float(w0), float(w1)
+
+
+def test_the_seeded_linear_layer_starts_where_the_lecture_does():
+    torch.manual_seed(SEED)
+    l1 = nn.Linear(1, 1)
+    assert round(l1.weight.item(), 4) == -0.3467
+    assert round(l1.bias.item(), 4) == -0.8470
+
+
+def test_from_the_seeded_start_bce_fits_better_than_mse_and_mse_only_creeps(toy):
+    _, _, prob = toy
+    h_mse = train(toy, "mse", None, epochs=6000, record_every=1000)
+    h_bce = train(toy, "bce", None, epochs=1000, record_every=1000)
+    at_1000 = h_mse.at(1000)
+    gap_mse = float((h_mse.yhat[at_1000] - prob).abs().mean())
+    gap_bce = float((h_bce.yhat[-1] - prob).abs().mean())
+    assert gap_bce < 0.7 * gap_mse
+    # MSE keeps creeping toward the truth: 5000 more epochs buy a steeper curve ...
+    assert w(h_mse, at_1000)[1] + 1.0 < w(h_mse)[1]
+    # ... and it took MSE several times as many epochs to get where BCE is after 1000
+    gap_mse_6000 = float((h_mse.yhat[-1] - prob).abs().mean())
+    assert gap_mse_6000 < gap_mse
+    assert w(h_mse, at_1000)[1] < w(h_bce)[1]
+
+
+def test_from_the_bad_start_mse_is_stuck_and_bce_walks_down(toy):
+    h_mse = train(toy, "mse", (-10.0, -1.0))
+    h_bce = train(toy, "bce", (-10.0, -1.0))
+    assert w(h_mse, 0) == (-10.0, -1.0)
+    assert abs(w(h_mse)[1] - (-1.0)) < 0.1
+    assert abs(w(h_mse)[0] - (-10.0)) < 0.1
+    w0, w1 = w(h_bce)
+    assert w1 > 3
+    assert abs(w0 - (-0.9)) < 0.2 and abs(w1 - 3.9) < 0.3  # roughly (-0.9, 3.9)
+
+
+def test_from_the_good_start_bce_moves_further_than_mse(toy):
+    h_mse = train(toy, "mse", (-3.0, -1.0))
+    h_bce = train(toy, "bce", (-3.0, -1.0))
+    truth = torch.tensor([-1.0, 5.0])
+    dist_mse = float((torch.tensor(w(h_mse)) - truth).norm())
+    dist_bce = float((torch.tensor(w(h_bce)) - truth).norm())
+    assert dist_bce < dist_mse - 1.0
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce"])
+@pytest.mark.parametrize("start", [(-3.0, -1.0), (-10.0, -1.0)])
+def test_adam_reaches_the_truth_from_both_starts(toy, loss, start):
+    w0, w1 = w(train(toy, loss, start, optimizer_cls=torch.optim.Adam))
+    assert math.hypot(w0 - (-1.0), w1 - 4.8) < 0.3
+
+
+@pytest.fixture(scope="module")
+def surfaces(toy):
+    x, y, _ = toy
+    grid0, grid1 = torch.arange(-10, 3, 0.15), torch.arange(-1, 10, 0.15)
+    return {
+        name: loss_surface(x, y, grid0, grid1, model="logistic", loss=name) for name in LOSS_FNS
+    }
+
+
+def test_bce_surface_is_convex_on_the_lecture_grid_and_mse_is_not(surfaces):
+    assert is_convex_on_grid(surfaces["bce"], tol=0.0)
+    assert not is_convex_on_grid(surfaces["mse"], tol=1e-6)
+    d = second_differences(surfaces["mse"])
+    # not a rounding artefact: MSE bends down along the w0 axis itself in places
+    assert float(d["w0w0"].min()) < -1e-3
+    assert float(d["w1w1"].min()) < -1e-3
+
+
+def test_mse_surface_is_flat_around_the_bad_start_and_bce_is_not(toy):
+    # the plateau: the gradient at (-10, -1) is tiny for MSE but not for BCE
+    x, y, _ = toy
+    net = sigmoid_net((-10.0, -1.0))
+    grads = {}
+    for name, loss_fn in LOSS_FNS.items():
+        net.zero_grad()
+        loss_fn(net(x), y).backward()
+        grads[name] = math.hypot(float(net[0].bias.grad), float(net[0].weight.grad))
+    assert grads["mse"] < 1e-3
+    assert grads["bce"] > 100 * grads["mse"]
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce"])
+def test_recorded_losses_lie_on_the_surface(toy, loss):
+    # the animations put the path at height history.loss: it must be the surface's loss
+    x, y, _ = toy
+    history = train(toy, loss, (-3.0, -1.0), epochs=200, record_every=50)
+    for k, (w0, w1) in enumerate(history.param_path(PARAMS)):
+        expected = loss_at(x, y, w0, w1, model="logistic", loss=loss)
+        assert history.loss[k] == pytest.approx(expected, rel=1e-4)
