@@ -1,0 +1,81 @@
+// dlbasics.anim player. Every animation carries this script; it starts each
+// figure.dlbasics-anim that is not started yet, so many animations (or a
+// repeated output) share nothing: no globals, no element ids. It starts its own
+// figure at once (document.currentScript) and scans the page again after the
+// output is attached (Jupyter may run it before the output is in the document).
+(function () {
+  function once(fig) {
+    if (fig.getAttribute("data-dla-ready")) return;
+    fig.setAttribute("data-dla-ready", "1");
+    start(fig);
+  }
+  function scan() {
+    var figs = document.querySelectorAll("figure.dlbasics-anim:not([data-dla-ready])");
+    for (var i = 0; i < figs.length; i++) once(figs[i]);
+  }
+  var me = document.currentScript, own = me && me.parentNode;
+  if (own && own.classList && own.classList.contains("dlbasics-anim")) once(own);
+  scan();
+  setTimeout(scan, 0);
+  setTimeout(scan, 500);
+  function start(fig) {
+    var q = function (s) { return fig.querySelector(s); };
+    var D = JSON.parse(q("script.dla-data").textContent), n = D.frames.length;
+    var fit = q(".dla-fit"), lines = fig.querySelectorAll(".dla-path");
+    var dots = q(".dla-dots"), now = q(".dla-now"), stage = q(".dla-stage");
+    var status = q(".dla-status"), slider = q(".dla-slider"), counter = q(".dla-counter");
+    var play = q(".dla-play"), k = 0, timer = null;
+    function show(i) {
+      k = Math.max(0, Math.min(n - 1, i));
+      var f = D.frames[k], j, p;
+      status.textContent = f[0];
+      stage.setAttribute("aria-label", D.label + ". " + f[0]);
+      if (fit) fit.setAttribute("d", f[1]);
+      if (lines.length) {
+        var d = "", c = "";
+        for (j = 0; j <= f[2] && j < D.path.length; j++) {
+          p = D.path[j];
+          if (!p) continue;
+          d += (d ? "L" : "M") + p[0] + "," + p[1];
+          c += "M" + p[0] + "," + p[1] + "h0";
+        }
+        for (j = 0; j < lines.length; j++) lines[j].setAttribute("d", d);
+        dots.setAttribute("d", c);
+        p = D.path[f[2]];
+        now.setAttribute("visibility", p ? "visible" : "hidden");
+        if (p) {
+          now.setAttribute("cx", p[0]);
+          now.setAttribute("cy", p[1]);
+          now.setAttribute("fill", p[2] ? "none" : D.point);
+        }
+      }
+      slider.value = k;
+      counter.textContent = (k + 1) + " / " + n;
+    }
+    function pause() {
+      if (timer) { clearInterval(timer); timer = null; }
+      play.innerHTML = D.icons.play;
+      play.setAttribute("aria-label", "Play");
+      play.setAttribute("title", "Play");
+    }
+    function run() {
+      if (k >= n - 1) show(0);
+      play.innerHTML = D.icons.pause;
+      play.setAttribute("aria-label", "Pause");
+      play.setAttribute("title", "Pause");
+      timer = setInterval(function () {
+        if (k >= n - 1) { pause(); return; }
+        show(k + 1);
+      }, D.interval);
+    }
+    function on(s, f) { q(s).addEventListener("click", f); }
+    on(".dla-play", function () { if (timer) pause(); else run(); });
+    on(".dla-first", function () { pause(); show(0); });
+    on(".dla-prev", function () { pause(); show(k - 1); });
+    on(".dla-next", function () { pause(); show(k + 1); });
+    on(".dla-last", function () { pause(); show(n - 1); });
+    slider.addEventListener("input", function () { pause(); show(+slider.value); });
+    q(".dla-controls").hidden = false;
+    show(0);
+  }
+})();
