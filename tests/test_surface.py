@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from dlbasics.data import logistic_toy, regression_data
-from dlbasics.surface import Surface, loss_at, loss_surface
+from dlbasics.surface import Surface, chebyshev_rule, loss_at, loss_surface
 
 
 def naive_surface(x, y, w0, w1, model, loss):
@@ -107,3 +107,22 @@ def test_bad_input(kwargs, err, match):
     args = {"x": X1, "y": Y1, "w0": [0.0, 1.0], "w1": [0.0, 1.0]} | kwargs
     with pytest.raises(err, match=match):
         loss_surface(**args)
+
+
+@pytest.mark.parametrize(
+    ("w1_max", "compressed"), [(0.0, True), (2.0, True), (40.0, False), (400.0, False)]
+)
+def test_chebyshev_nodes_stand_in_for_samples_at_any_slope(w1_max, compressed):
+    """Large slopes use more nodes (or all samples); the surface stays exact to rounding."""
+    x, y, _ = logistic_toy(n=2000)
+    w0 = torch.linspace(-15, 15, 7, dtype=torch.float64)
+    w1 = torch.linspace(-w1_max, w1_max, 5, dtype=torch.float64) if w1_max else torch.zeros(1)
+    nodes, L = chebyshev_rule(x.reshape(-1).double(), w1_max)
+    if compressed:
+        assert L is not None and nodes.shape[0] < 100
+    else:
+        assert L is None and nodes.shape == (2000,), "too wiggly: falls back to the samples"
+    for loss in ("mse", "bce"):
+        s = loss_surface(x, y, w0, w1, model="logistic", loss=loss)
+        ref = naive_surface(x, y, w0, w1, "logistic", loss)
+        assert torch.allclose(s.loss, ref, rtol=1e-8, atol=1e-10)
