@@ -282,7 +282,7 @@ def check_listing_order(site: Site) -> list[str]:
 
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
 _MD_LINK = re.compile(r"!?\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+[\"'(][^)]*)?\)")
-_REF_DEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)")
+_REF_DEF = re.compile(r"^\s{0,3}\[(?!\^)[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)")  # not [^1]: notes
 _HTML_ATTR = re.compile(r"\b(?:href|src)=\"([^\"]+)\"")
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _XREF = re.compile(
@@ -367,6 +367,25 @@ def check_crossrefs(site: Site, pages=None) -> list[str]:
                     problems.append(
                         f"{site.rel(page)}:{n}: @{m.group(1)} has no matching "
                         f"'#| label: {m.group(1)}' or '{{#{m.group(1)}}}' in the page"
+                    )
+    return problems
+
+
+def check_float_captions(site: Site, pages=None) -> list[str]:
+    """A cell labelled ``fig-x``/``tbl-x`` has the caption that makes it a numbered float."""
+    problems = []
+    for page in site.pages if pages is None else pages:
+        for cell in site.doc(page).cells:
+            try:
+                options = cell.options()
+            except Exception:
+                continue  # reported by check_cell_options
+            label = options.get("label") if isinstance(options, dict) else None
+            for kind in CROSSREF_KINDS:
+                is_float = isinstance(label, str) and label.startswith(f"{kind}-")
+                if is_float and not options.get(f"{kind}-cap"):
+                    problems.append(
+                        f"{site.rel(page)}:{cell.line}: cell {label} has no #| {kind}-cap"
                     )
     return problems
 
@@ -488,6 +507,10 @@ def test_real_crossrefs_resolve():
     assert check_crossrefs(REAL) == []
 
 
+def test_real_labelled_cells_have_captions():
+    assert check_float_captions(REAL) == []
+
+
 # ---- the good fixture passes every check
 
 
@@ -513,6 +536,7 @@ def test_good_fixture_passes_site_checks():
     assert check_listing_order(GOOD_SITE) == []
     assert check_links(GOOD_SITE) == []
     assert check_crossrefs(GOOD_SITE) == []
+    assert check_float_captions(GOOD_SITE) == []
 
 
 def test_good_fixture_links_and_labels_are_seen():
@@ -579,6 +603,17 @@ def test_link_to_missing_post_fails():
 
 def test_dangling_figure_reference_fails():
     _assert_one_problem_like(check_crossrefs(BROKEN), r"@fig-nowhere has no matching")
+
+
+def test_labelled_figure_cell_without_caption_fails():
+    assert check_float_captions(BROKEN) == [
+        "posts/01-first/index.qmd:12: cell fig-somewhere has no #| fig-cap"
+    ]
+
+
+def test_footnotes_are_not_links():
+    doc = qs.parse_qmd(Path("note.qmd"), "Text.[^1]\n\n[^1]: A note, not a link.\n")
+    assert link_targets(doc) == []
 
 
 def test_dates_out_of_week_order_fail():
