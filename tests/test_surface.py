@@ -10,14 +10,13 @@ from dlbasics.surface import Surface, chebyshev_rule, loss_at, loss_surface
 
 
 def naive_surface(x, y, w0, w1, model, loss):
-    """The lecture's way: one grid point at a time, float64."""
+    """The lecture's way: one grid point at a time (float64, stable BCE)."""
     x, y = x.reshape(-1).double(), y.reshape(-1).double()
     out = torch.empty(len(w0), len(w1), dtype=torch.float64)
     for i, j in itertools.product(range(len(w0)), range(len(w1))):
         z = w0[i] + w1[j] * x
-        if loss == "bce":
-            p = torch.sigmoid(z)
-            out[i, j] = -torch.mean(y * torch.log(p) + (1 - y) * torch.log(1 - p))
+        if loss == "bce":  # PyTorch's own stable BCE, one grid point at a time
+            out[i, j] = torch.nn.functional.binary_cross_entropy_with_logits(z, y)
             continue
         yhat = torch.sigmoid(z) if model == "logistic" else z
         sq = (y - yhat) ** 2
