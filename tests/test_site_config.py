@@ -22,6 +22,7 @@ in the render list; any other file (data, images) must exist.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import urllib.parse
@@ -440,6 +441,33 @@ def test_yaml_is_read_like_quarto():
         qs.load_yaml("a: 1\na: 2\n")
     with pytest.raises(Exception, match="aliases"):
         qs.load_yaml("a: &x 1\nb: *x\n")
+
+
+def test_schema_location_rules(tmp_path, monkeypatch):
+    """Skip only when ../shared/quarto is absent; a missing file is an error."""
+    monkeypatch.delenv(qs.SCHEMA_ENV, raising=False)
+    monkeypatch.setattr(qs, "SHARED_SCHEMA_DIR", tmp_path / "absent")
+    assert qs.schema_file() is None
+    monkeypatch.setattr(qs, "SHARED_SCHEMA_DIR", tmp_path)
+    monkeypatch.setattr(qs, "SHARED_SCHEMA_FILE", tmp_path / "all-schema-definitions.json.gz")
+    with pytest.raises(FileNotFoundError, match="holds no"):
+        qs.schema_file()
+    monkeypatch.setenv(qs.SCHEMA_ENV, str(tmp_path / "nope.json"))
+    with pytest.raises(FileNotFoundError, match="does not name a file"):
+        qs.schema_file()
+
+
+def test_plain_json_schema_named_by_env_var_works(schema, tmp_path, monkeypatch):
+    """CI downloads the uncompressed file and names it with DLBASICS_QUARTO_SCHEMA."""
+    plain = tmp_path / "all-schema-definitions.json"
+    plain.write_text(json.dumps(schema.raw))
+    monkeypatch.setenv(qs.SCHEMA_ENV, str(plain))
+    assert qs.schema_file() == plain
+    copy = qs.QuartoSchema(qs.read_definitions(plain))
+    assert copy.check_front_matter({"code-fold": "maybe"}) == schema.check_front_matter(
+        {"code-fold": "maybe"}
+    )
+    assert copy.check_front_matter({"code-fold": "maybe"})
 
 
 # ---- the real site
