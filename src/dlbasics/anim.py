@@ -372,8 +372,8 @@ def _draw_static(
             )  # fmt: skip
         ax3.plot([], [], "o-", color=PATH_COLOR, ms=3, lw=1, label="path")
         ax3.plot([], [], "o", color=POINT_COLOR, ms=6, mec="white", label="now")
-        ax3.set_xlabel("$w_0$", labelpad=-2)
-        ax3.set_ylabel("$w_1$", labelpad=-2)
+        ax3.set_xlabel("w₀", labelpad=-2)
+        ax3.set_ylabel("w₁", labelpad=-2)
         ax3.set_zlabel(surface.loss_name.upper(), labelpad=-2)
         for axis in (ax3.xaxis, ax3.yaxis, ax3.zaxis):
             axis.set_major_locator(MaxNLocator(nbins=4))
@@ -535,7 +535,7 @@ def _player_html(
         f'<output class="dla-counter" aria-live="off">{n} / {n}</output></div>'
         f"<figcaption>{esc(label)}</figcaption>"
         f'<script type="application/json" class="dla-data">{payload}</script>'
-        f"<script>{_asset('player.js')}</script>"
+        f'<script class="dla-player">{_asset("player.js")}</script>'
         "</figure>"
     )
 

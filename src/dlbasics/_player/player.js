@@ -5,7 +5,9 @@
 // output is attached (Jupyter may run it before the output is in the document).
 (function () {
   function once(fig) {
-    if (fig.getAttribute("data-dla-ready")) return;
+    // start only a figure parsed to its end (its player script is there), so
+    // the frame data above that script is complete
+    if (fig.getAttribute("data-dla-ready") || !fig.querySelector("script.dla-player")) return;
     fig.setAttribute("data-dla-ready", "1");
     start(fig);
   }
@@ -18,6 +20,7 @@
   scan();
   setTimeout(scan, 0);
   setTimeout(scan, 500);
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", scan);
   function start(fig) {
     var q = function (s) { return fig.querySelector(s); };
     var D = JSON.parse(q("script.dla-data").textContent), n = D.frames.length;
