@@ -5,6 +5,7 @@ Generators (all seeded, all return float32 tensors):
 * :func:`regression_data`: Week 1, ``y = 2.5 + 4 x + N(0, 0.5^2)`` on 100 sorted
   standard-normal ``x``.
 * :func:`logistic_toy`: Weeks 2-3, 2000 points on [-1, 1], ``pi = sigmoid(-1 + 5 x)``.
+* :func:`hours_passed`: Week 2's four students (hours studied, passed or not).
 * :func:`irony_of_spec`: Week 4, the rise-then-fall success probability; shipped as
   ``data/irony_of_spec.csv`` and read back with :func:`load_csv`.
 * :func:`step_prob`, :func:`wavy_curve`: Week 5's step-shaped probability and curve.
@@ -27,6 +28,7 @@ from dlbasics._checks import check_int, check_real
 __all__ = [
     "regression_data",
     "logistic_toy",
+    "hours_passed",
     "irony_of_spec",
     "step_prob",
     "wavy_curve",
@@ -85,6 +87,17 @@ def logistic_toy(
     x = torch.linspace(-1, 1, n).reshape(n, 1)
     prob = torch.sigmoid(float(w0) + float(w1) * x)
     return x, _bernoulli(prob, seed), prob
+
+
+def hours_passed() -> tuple[torch.Tensor, torch.Tensor]:
+    """Week 2's four students: hours studied ``x = 1, 2, 3, 4`` and passed ``y = 0, 0, 1, 1``.
+
+    Returns:
+        ``x`` and ``y``, each float32 of shape ``(4, 1)`` (one feature, one target column).
+    """
+    x = torch.tensor([[1.0], [2.0], [3.0], [4.0]])
+    y = torch.tensor([[0.0], [0.0], [1.0], [1.0]])
+    return x, y
 
 
 def irony_logit(x: torch.Tensor) -> torch.Tensor:

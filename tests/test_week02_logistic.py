@@ -1,0 +1,416 @@
+"""Week 2 (logistic regression as an nn.Module): dlbasics.models, data.hours_passed and the
+post's teaching claims, checked through dlbasics directly (the post itself is executed by
+tests/test_posts.py).
+
+The lecture: four students (1-4 hours studied, y = 0, 0, 1, 1), ``Linear(1, 1)`` + sigmoid,
+``BCELoss(reduction="mean")``, SGD lr 0.01, 1000 epochs; then 1 hour is predicted below 0.5
+and 7 hours above.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from dlbasics.data import SEED, hours_passed
+from dlbasics.losses import bce_table
+from dlbasics.models import (
+    LogisticRegression,
+    copy_weights,
+    decision_boundary,
+    linear_of,
+    logistic_sequential,
+    set_weights,
+)
+from dlbasics.train import fit
+
+QUERY = torch.tensor([[1.0], [7.0]])
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors: one thread avoids OpenMP start-up costs on a busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def train(net: nn.Module, lr: float, epochs: int, loss_fn=None, record_every: int = 100):
+    """The lecture's recipe with ``fit``: full-batch SGD on the four students."""
+    X, y = hours_passed()
+    loss_fn = nn.BCELoss() if loss_fn is None else loss_fn
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    return fit(net, loss_fn, optimizer, X, y, epochs, record_every=record_every)
+
+
+def seeded_model(seed: int = SEED) -> LogisticRegression:
+    torch.manual_seed(seed)
+    return LogisticRegression()
+
+
+def probs(net: nn.Module, x: torch.Tensor = QUERY) -> list[float]:
+    with torch.no_grad():
+        return net(x).flatten().tolist()
+
+
+def batched_train(w: torch.Tensor, b: torch.Tensor, lr: float, epochs: int):
+    """Train many one-feature logistic models at once (independent check of the loop).
+
+    ``w`` and ``b`` of shape ``(k,)``; the summed per-model mean BCE gives every model its
+    own gradient. Returns the trained ``(w, b)``.
+    """
+    X, y = hours_passed()
+    x, target = X.reshape(1, -1), y.reshape(1, -1)
+    w, b = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
+    for _ in range(epochs):
+        p = torch.sigmoid(w[:, None] * x + b[:, None])
+        loss = F.binary_cross_entropy(p, target.expand_as(p), reduction="none").mean(1).sum()
+        gw, gb = torch.autograd.grad(loss, (w, b))
+        with torch.no_grad():
+            w -= lr * gw
+            b -= lr * gb
+    return w.detach(), b.detach()
+
+
+# ------------------------------------------------------------------------ data
+
+
+def test_hours_passed_is_the_lectures_four_students():
+    X, y = hours_passed()
+    assert X.shape == y.shape == (4, 1)
+    assert X.dtype == y.dtype == torch.float32
+    assert X.flatten().tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert y.flatten().tolist() == [0.0, 0.0, 1.0, 1.0]
+
+
+def test_hours_passed_returns_fresh_tensors():
+    X, y = hours_passed()
+    X += 100
+    y.zero_()
+    X2, y2 = hours_passed()
+    assert X2.flatten().tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert y2.flatten().tolist() == [0.0, 0.0, 1.0, 1.0]
+
+
+# ----------------------------------------------------------------------- models
+
+
+@pytest.mark.parametrize("in_features", [1, 3])
+def test_logistic_regression_is_sigmoid_of_its_linear_layer(in_features):
+    torch.manual_seed(0)
+    net = LogisticRegression(in_features)
+    x = torch.randn(7, in_features)
+    out = net(x)
+    assert out.shape == (7, 1)
+    assert bool(((out > 0) & (out < 1)).all())
+    expected = torch.sigmoid(x @ net.linear.weight.T + net.linear.bias)
+    torch.testing.assert_close(out, expected)
+    assert [name for name, _ in net.named_parameters()] == ["linear.weight", "linear.bias"]
+
+
+def test_seeded_model_draws_like_nn_linear():
+    # The post relies on this: after the same seed, LogisticRegression() and nn.Linear(1, 1)
+    # start from the same w and b (the exercise's logit model).
+    net = seeded_model()
+    torch.manual_seed(SEED)
+    lin = nn.Linear(1, 1)
+    assert torch.equal(net.linear.weight, lin.weight)
+    assert torch.equal(net.linear.bias, lin.bias)
+
+
+@pytest.mark.parametrize("bad", [0, -1])
+def test_in_features_must_be_positive(bad):
+    with pytest.raises(ValueError, match="in_features"):
+        LogisticRegression(bad)
+    with pytest.raises(ValueError, match="in_features"):
+        logistic_sequential(bad)
+
+
+@pytest.mark.parametrize("bad", [1.5, True, "2", None])
+def test_in_features_must_be_an_int(bad):
+    with pytest.raises(TypeError, match="in_features"):
+        LogisticRegression(bad)
+    with pytest.raises(TypeError, match="in_features"):
+        logistic_sequential(bad)
+
+
+def test_sequential_version_has_the_expected_layers():
+    net = logistic_sequential(2)
+    assert isinstance(net[0], nn.Linear) and isinstance(net[1], nn.Sigmoid)
+    assert (net[0].in_features, net[0].out_features) == (2, 1)
+    assert [name for name, _ in net.named_parameters()] == ["0.weight", "0.bias"]
+
+
+@pytest.mark.parametrize("in_features", [1, 4])
+def test_module_and_sequential_agree_given_the_same_weights(in_features):
+    torch.manual_seed(1)
+    net = LogisticRegression(in_features)
+    seq = logistic_sequential(in_features)
+    x = torch.randn(50, in_features) * 3
+    assert not torch.equal(net(x), seq(x))  # independently initialised: they differ
+    assert copy_weights(net, seq) is seq
+    out_net, out_seq = net(x), seq(x)
+    assert torch.equal(out_net, out_seq)
+    # ... and they train alike: identical gradients for the same loss
+    y = (torch.rand(50, 1) > 0.5).float()
+    F.binary_cross_entropy(out_net, y).backward()
+    F.binary_cross_entropy(out_seq, y).backward()
+    assert torch.equal(net.linear.weight.grad, seq[0].weight.grad)
+    assert torch.equal(net.linear.bias.grad, seq[0].bias.grad)
+
+
+def test_copy_weights_works_in_both_directions_and_with_a_bare_linear():
+    torch.manual_seed(2)
+    seq, net, lin = logistic_sequential(), LogisticRegression(), nn.Linear(1, 1)
+    copy_weights(seq, net)
+    copy_weights(net, lin)
+    x = torch.linspace(-5, 5, 11).reshape(-1, 1)
+    assert torch.equal(seq(x), net(x))
+    assert torch.equal(torch.sigmoid(lin(x)), net(x))
+    # a copy, not shared storage
+    with torch.no_grad():
+        net.linear.weight.add_(1.0)
+    assert not torch.equal(seq(x), net(x))
+
+
+def test_copy_weights_rejects_mismatched_or_foreign_models():
+    with pytest.raises(ValueError, match="same layer shape"):
+        copy_weights(LogisticRegression(2), LogisticRegression(3))
+    with pytest.raises(ValueError, match="nn.Linear"):
+        copy_weights(nn.Sequential(nn.Sigmoid()), LogisticRegression())
+    with pytest.raises(ValueError, match="nn.Linear"):
+        copy_weights(LogisticRegression(), nn.ReLU())
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        copy_weights("model", LogisticRegression())
+
+
+def test_linear_of_finds_the_parameter_layer():
+    net, seq, lin = LogisticRegression(), logistic_sequential(), nn.Linear(1, 1)
+    assert linear_of(net) is net.linear
+    assert linear_of(seq) is seq[0]
+    assert linear_of(lin) is lin
+    with pytest.raises(ValueError):
+        linear_of(nn.Sequential())
+
+
+def test_set_weights_sets_the_logit():
+    net = set_weights(LogisticRegression(), weight=-1.0, bias=1.0)
+    x = torch.tensor([[0.0], [1.0], [3.0]])
+    torch.testing.assert_close(net(x), torch.sigmoid(1.0 - x))
+    seq = set_weights(logistic_sequential(2), weight=torch.tensor([0.5, -2.0]), bias=0.25)
+    torch.testing.assert_close(seq[0].weight, torch.tensor([[0.5, -2.0]]))
+    torch.testing.assert_close(seq[0].bias, torch.tensor([0.25]))
+    set_weights(seq, weight=torch.tensor([[1.0, 2.0]]), bias=0)  # (1, d) and an int bias
+    torch.testing.assert_close(seq[0].weight, torch.tensor([[1.0, 2.0]]))
+
+
+def test_set_weights_rejects_bad_input():
+    with pytest.raises(ValueError, match="weight must have 2 entries"):
+        set_weights(LogisticRegression(2), weight=1.0, bias=0.0)
+    with pytest.raises(ValueError, match="weight must have 1 entries"):
+        set_weights(LogisticRegression(), weight=torch.tensor([1.0, 2.0]), bias=0.0)
+    with pytest.raises(TypeError, match="weight"):
+        set_weights(LogisticRegression(), weight="1", bias=0.0)
+    with pytest.raises(TypeError, match="weight"):
+        set_weights(LogisticRegression(), weight=True, bias=0.0)
+    with pytest.raises(TypeError, match="weight"):
+        set_weights(LogisticRegression(), weight=torch.tensor([1]), bias=0.0)
+    with pytest.raises(ValueError, match="weight"):
+        set_weights(LogisticRegression(), weight=torch.tensor([math.nan]), bias=0.0)
+    with pytest.raises(ValueError, match="weight"):
+        set_weights(LogisticRegression(), weight=math.inf, bias=0.0)
+    with pytest.raises(ValueError, match="bias"):
+        set_weights(LogisticRegression(), weight=1.0, bias=math.nan)
+    with pytest.raises(TypeError, match="bias"):
+        set_weights(LogisticRegression(), weight=1.0, bias=None)
+
+
+@pytest.mark.parametrize("w, b", [(0.8568, -1.6768), (-2.0, 1.0), (5.0, 12.5)])
+def test_decision_boundary_is_where_the_probability_is_one_half(w, b):
+    net = set_weights(LogisticRegression(), weight=w, bias=b)
+    x0 = decision_boundary(net)
+    assert x0 == pytest.approx(-b / w)
+    p = probs(net, torch.tensor([[x0], [x0 - 0.1], [x0 + 0.1]]))
+    assert p[0] == pytest.approx(0.5, abs=1e-5)
+    # predicts 1 on the side where the logit is positive
+    assert (p[2] > 0.5) == (w > 0) and (p[1] > 0.5) == (w < 0)
+
+
+def test_decision_boundary_rejects_models_without_one():
+    with pytest.raises(ValueError, match="no decision boundary"):
+        decision_boundary(set_weights(LogisticRegression(), weight=0.0, bias=1.0))
+    with pytest.raises(ValueError, match="one input feature"):
+        decision_boundary(LogisticRegression(2))
+    with pytest.raises(TypeError):
+        decision_boundary(42)
+
+
+# ------------------------------------------------------------------- BCE table
+
+
+def test_bce_table_matches_torch_binary_cross_entropy():
+    y = torch.tensor([1.0, 1.0, 0.0, 0.0])
+    yhat = torch.tensor([0.2, 0.8, 0.1, 0.9])
+    rows = bce_table(y, yhat)
+    assert [(r["y"], r["yhat"]) for r in rows] == list(zip(y.tolist(), yhat.tolist(), strict=True))
+    per_row = F.binary_cross_entropy(yhat, y, reduction="none")
+    for row, expected in zip(rows, per_row.tolist(), strict=True):
+        assert row["loss"] == pytest.approx(expected, rel=1e-6)
+    mean = sum(r["loss"] for r in rows) / len(rows)
+    assert mean == pytest.approx(F.binary_cross_entropy(yhat, y).item(), rel=1e-6)
+    assert mean == pytest.approx(nn.BCELoss(reduction="mean")(yhat, y).item(), rel=1e-6)
+
+
+def test_bce_table_reproduces_the_lectures_numbers_in_base_10():
+    # The lecture's table (0.7, 0.1, 0.05, 1) uses log10; the post prints both bases.
+    rows = bce_table(torch.tensor([1.0, 1.0, 0.0, 0.0]), torch.tensor([0.2, 0.8, 0.1, 0.9]))
+    base10 = [r["loss"] / math.log(10) for r in rows]
+    assert base10 == pytest.approx([0.7, 0.1, 0.05, 1.0], abs=0.01)
+
+
+def test_confident_mistakes_cost_most():
+    # correct-and-confident < correct < wrong < wrong-and-confident, without bound
+    yhat = torch.tensor([0.999, 0.8, 0.2, 0.001])
+    losses = [r["loss"] for r in bce_table(torch.ones(4), yhat)]
+    assert losses == sorted(losses)
+    assert losses[-1] > 6.5 > 1.0  # squared error could never exceed 1 on such a row
+    mirrored = [r["loss"] for r in bce_table(torch.zeros(4), 1 - yhat)]
+    assert mirrored == pytest.approx(losses, rel=1e-4)
+
+
+# --------------------------------------------------------- the lecture's training
+
+
+def test_fit_takes_the_same_steps_as_the_explicit_four_step_loop():
+    X, y = hours_passed()
+    net_loop = seeded_model()
+    loss_fn = nn.BCELoss(reduction="mean")
+    optimizer = torch.optim.SGD(net_loop.parameters(), lr=0.01)
+    printed = []
+    for epoch in range(1, 1001):
+        loss = loss_fn(net_loop(X), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if epoch % 100 == 0:
+            printed.append(loss.item())
+    net_fit = seeded_model()
+    history = train(net_fit, lr=0.01, epochs=1000, record_every=1)
+    assert torch.equal(net_loop.linear.weight, net_fit.linear.weight)
+    assert torch.equal(net_loop.linear.bias, net_fit.linear.bias)
+    # the loop prints the loss computed before update k, i.e. after k - 1 updates
+    before = [history.loss[k - 1] for k in range(100, 1001, 100)]
+    assert printed == pytest.approx(before, rel=1e-6, abs=0)
+    assert all(a > b for a, b in zip(printed, printed[1:], strict=False))  # loss falls
+
+
+def test_lectures_outcome_with_the_course_seed():
+    net = seeded_model()
+    train(net, lr=0.01, epochs=1000)
+    p1, p7 = probs(net)
+    assert p1 < 0.5 < p7
+    assert p7 > 0.95
+    # ... but training is unfinished: the boundary sits left of the 2-hour student
+    assert 1.8 < decision_boundary(net) < 2.0
+    assert probs(net, torch.tensor([[2.0]]))[0] > 0.5
+
+
+def test_lectures_outcome_holds_for_200_seeds():
+    inits = [seeded_model(seed).linear for seed in range(200)]
+    w0 = torch.tensor([lin.weight.item() for lin in inits])
+    b0 = torch.tensor([lin.bias.item() for lin in inits])
+    w, b = batched_train(w0, b0, lr=0.01, epochs=1000)
+    p1, p7 = torch.sigmoid(w + b), torch.sigmoid(7 * w + b)
+    assert bool((p1 < 0.5).all()) and bool((p7 > 0.5).all())
+    # the batched trainer agrees with fit on one of them
+    net = seeded_model(7)
+    train(net, lr=0.01, epochs=1000)
+    assert net.linear.weight.item() == pytest.approx(w[7].item(), abs=1e-5)
+    assert net.linear.bias.item() == pytest.approx(b[7].item(), abs=1e-5)
+
+
+def test_worst_corner_of_the_init_range_needs_a_larger_step():
+    # nn.Linear(1, 1) draws w and b from U(-1, 1); over that square, the start (-1, 1)
+    # leaves the highest P(pass | 1 h) after 1000 epochs at lr 0.01, and it is above 0.5.
+    grid = torch.linspace(-1, 1, 21)
+    W0, B0 = torch.meshgrid(grid, grid, indexing="ij")
+    w, b = batched_train(W0.flatten(), B0.flatten(), lr=0.01, epochs=1000)
+    p1 = torch.sigmoid(w + b)
+    worst = int(p1.argmax())
+    assert (W0.flatten()[worst].item(), B0.flatten()[worst].item()) == (-1.0, 1.0)
+    assert 0.5 < p1[worst].item() < 0.51
+    assert (p1 > 0.5).float().mean().item() < 0.05  # a small corner of the square
+    for lr, fails in [(0.01, True), (0.1, False)]:
+        corner = set_weights(LogisticRegression(), weight=-1.0, bias=1.0)
+        train(corner, lr=lr, epochs=1000)
+        p1_corner, p7_corner = probs(corner)
+        assert (p1_corner > 0.5) == fails
+        assert p7_corner > 0.5
+
+
+def test_more_epochs_and_larger_lr_move_the_boundary_towards_two_and_a_half():
+    results = {}
+    for lr, epochs in [(0.01, 1000), (0.01, 4000), (0.04, 1000), (1.0, 1000)]:
+        net = seeded_model()
+        history = train(net, lr=lr, epochs=epochs)
+        results[(lr, epochs)] = (history.loss[-1], decision_boundary(net), net)
+    order = [(0.01, 1000), (0.01, 4000), (1.0, 1000)]
+    losses = [results[k][0] for k in order]
+    bounds = [results[k][1] for k in order]
+    assert losses == sorted(losses, reverse=True)
+    assert bounds == sorted(bounds) and bounds[-1] < 2.5
+    assert bounds[-1] > 2.4
+    # small steps: 4x the lr for 1000 epochs ~ 4x the epochs at lr 0.01
+    assert results[(0.04, 1000)][0] == pytest.approx(results[(0.01, 4000)][0], abs=1e-3)
+    assert results[(0.04, 1000)][1] == pytest.approx(results[(0.01, 4000)][1], abs=1e-3)
+    # after 4000 epochs the 2-hour student is a fail
+    assert probs(results[(0.01, 4000)][2], torch.tensor([[2.0]]))[0] < 0.5
+
+
+def test_a_huge_step_saturates_the_sigmoid_and_training_stalls():
+    net = seeded_model()
+    history = train(net, lr=15.0, epochs=100, record_every=1)
+    assert not history.diverged  # stuck, not nan
+    assert history.loss[-1] == pytest.approx(50.0)  # BCELoss clamps log(0) at -100
+    assert all(
+        torch.equal(history.params[1][k], history.final_params[k])
+        for k in ("linear.weight", "linear.bias")
+    )
+    assert probs(net) == [1.0, 1.0]
+
+
+# ---------------------------------------------------------------- the exercises
+
+
+def test_bce_with_logits_on_a_bare_linear_agrees_with_the_sigmoid_model():
+    net = seeded_model()
+    train(net, lr=0.01, epochs=1000)
+    torch.manual_seed(SEED)
+    net_logit = nn.Linear(1, 1)
+    train(net_logit, lr=0.01, epochs=1000, loss_fn=nn.BCEWithLogitsLoss())
+    hours = torch.linspace(0, 8, 200).reshape(-1, 1)
+    with torch.no_grad():
+        torch.testing.assert_close(torch.sigmoid(net_logit(hours)), net(hours), atol=1e-6, rtol=0)
+        p_logit = torch.sigmoid(net_logit(QUERY)).flatten().tolist()
+    assert p_logit[0] < 0.5 < p_logit[1]
+
+
+def test_bce_with_logits_recovers_from_the_step_that_stalls_bce_loss():
+    torch.manual_seed(SEED)
+    net_logit = nn.Linear(1, 1)
+    history = train(net_logit, lr=15.0, epochs=100, loss_fn=nn.BCEWithLogitsLoss())
+    assert history.loss[-1] < 0.01
+    assert 2.0 < decision_boundary(net_logit) < 3.0
+
+
+def test_sum_reduction_equals_mean_reduction_with_four_times_the_lr():
+    net_sum, net_mean = seeded_model(), seeded_model()
+    train(net_sum, lr=0.01, epochs=300, loss_fn=nn.BCELoss(reduction="sum"))
+    train(net_mean, lr=0.04, epochs=300, loss_fn=nn.BCELoss(reduction="mean"))
+    torch.testing.assert_close(net_sum.linear.weight, net_mean.linear.weight)
+    torch.testing.assert_close(net_sum.linear.bias, net_mean.linear.bias)
