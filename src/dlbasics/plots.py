@@ -47,6 +47,16 @@ def _axes(ax, projection: str | None = None, figsize=(5.0, 3.5)):
     return ax.figure, ax
 
 
+def _finish(ax, xlabel: str, ylabel: str, title: str | None) -> Figure:
+    """Label the axes, add the title and a small legend; return the figure."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best", fontsize="small")
+    return ax.figure
+
+
 def plot_fit(
     x: ArrayLike,
     y: ArrayLike,
@@ -94,12 +104,7 @@ def plot_fit(
         ax.plot(xs, t, "--", color="C1", lw=2, label=truth_label)
     for i, (label, c) in enumerate(curves.items()):
         ax.plot(xs, c, "-", color=f"C{i + 2}", lw=2, label=label)
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="best", fontsize="small")
-    return fig
+    return _finish(ax, "x", "y", title)
 
 
 def plot_surface(
@@ -185,9 +190,4 @@ def plot_history(
         ax.axvline(epochs[-1], color="red", ls=":", label=f"diverged at epoch {epochs[-1]}")
     if log:
         ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    if title:
-        ax.set_title(title)
-    ax.legend(loc="best", fontsize="small")
-    return fig
+    return _finish(ax, "epoch", "loss", title)
