@@ -69,9 +69,17 @@ def regression_data(
     return X, y
 
 
-def _bernoulli(prob: torch.Tensor, seed: int) -> torch.Tensor:
+def _bernoulli_on_grid(logit, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``x`` evenly spaced on [-1, 1], ``prob = sigmoid(logit(x))``, ``y ~ Bernoulli(prob)``.
+
+    ``y`` is drawn right after ``torch.manual_seed(seed)``, as in the lectures.
+    """
+    check_int(n, "n", minimum=2)
+    check_int(seed, "seed")
+    x = torch.linspace(-1, 1, n).reshape(n, 1)
+    prob = torch.sigmoid(logit(x))
     torch.manual_seed(seed)
-    return torch.bernoulli(prob)
+    return x, torch.bernoulli(prob), prob
 
 
 def logistic_toy(
@@ -82,11 +90,7 @@ def logistic_toy(
     Returns:
         ``x``, ``y`` and the true probability ``prob``, each of shape ``(n, 1)``.
     """
-    check_int(n, "n", minimum=2)
-    check_int(seed, "seed")
-    x = torch.linspace(-1, 1, n).reshape(n, 1)
-    prob = torch.sigmoid(float(w0) + float(w1) * x)
-    return x, _bernoulli(prob, seed), prob
+    return _bernoulli_on_grid(lambda x: float(w0) + float(w1) * x, n, seed)
 
 
 def hours_passed() -> tuple[torch.Tensor, torch.Tensor]:
@@ -116,11 +120,7 @@ def irony_of_spec(
     Returns:
         ``x``, ``y``, ``prob``, each of shape ``(n, 1)``.
     """
-    check_int(n, "n", minimum=2)
-    check_int(seed, "seed")
-    x = torch.linspace(-1, 1, n).reshape(n, 1)
-    prob = torch.sigmoid(irony_logit(x))
-    return x, _bernoulli(prob, seed), prob
+    return _bernoulli_on_grid(irony_logit, n, seed)
 
 
 def step_logit(x: torch.Tensor) -> torch.Tensor:
@@ -136,11 +136,7 @@ def step_prob(n: int = 2000, seed: int = SEED) -> tuple[torch.Tensor, torch.Tens
     Returns:
         ``x``, ``y ~ Bernoulli(prob)`` and ``prob = sigmoid(step_logit(x))``, each ``(n, 1)``.
     """
-    check_int(n, "n", minimum=2)
-    check_int(seed, "seed")
-    x = torch.linspace(-1, 1, n).reshape(n, 1)
-    prob = torch.sigmoid(step_logit(x))
-    return x, _bernoulli(prob, seed), prob
+    return _bernoulli_on_grid(step_logit, n, seed)
 
 
 def wavy_truth(x: torch.Tensor) -> torch.Tensor:
