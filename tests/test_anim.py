@@ -273,7 +273,10 @@ def test_bias_weight_pair_is_ordered_w0_w1(week3) -> None:
     auto = animate_training(history, x, y, surface, frames=6)
     named = animate_training(history, x, y, surface, frames=6, param_names=["0.bias", "0.weight"])
     assert frame_data(auto.html)["path"] == frame_data(named.html)["path"]
-    swapped = animate_training(history, x, y, surface, frames=6, param_names=["0.weight", "0.bias"])
+    with pytest.warns(UserWarning, match="will not lie on the surface"):
+        swapped = animate_training(
+            history, x, y, surface, frames=6, param_names=["0.weight", "0.bias"]
+        )
     assert frame_data(swapped.html)["path"] != frame_data(named.html)["path"]
 
 

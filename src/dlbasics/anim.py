@@ -29,7 +29,7 @@ import io
 import json
 import math
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from numbers import Real
@@ -47,7 +47,7 @@ from dlbasics._checks import check_int, check_real
 from dlbasics.surface import Surface, loss_at
 from dlbasics.train import History
 
-__all__ = ["Animation", "animate_training", "PLAYER_CLASS"]
+__all__ = ["Animation", "animate_training", "frame_indices", "PLAYER_CLASS"]
 
 PLAYER_CLASS = "dlbasics-anim"
 """CSS class of every animation's ``<figure>`` (tests find players by it)."""
@@ -301,8 +301,8 @@ class _Scene:
     width: int
     height: int
     fit_box: tuple[float, float, float, float]
-    to_fit_px: object  # (k, 2) data -> (k, 2) pixels (y down)
-    to_surface_px: object | None  # (k, 3) (w0, w1, loss) -> (k, 2) pixels
+    to_fit_px: Callable[[np.ndarray], np.ndarray]  # (k, 2) data -> (k, 2) pixels, y down
+    to_surface_px: Callable[[np.ndarray], np.ndarray] | None  # (k, 3) -> (k, 2) pixels
     surface_box: tuple[tuple[float, float], ...] | None
 
 
@@ -311,7 +311,7 @@ def _draw_static(
     ys,
     truth,
     surface: Surface | None,
-    markers: dict[str, float],
+    markers: dict[str, tuple[float, float]],
     marker_loss: dict[str, float],
     figsize,
     dpi: float,
@@ -431,13 +431,13 @@ def _clip3(pts: np.ndarray, box3) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- player
 
-_ICONS = {
-    "first": '<rect x="3" y="4" width="3" height="16"/><path d="M21 4v16L7 12z"/>',
-    "prev": '<path d="M19 4v16L5 12z"/>',
+_ICONS = {  # 24 x 24 paths: |<< first, <| previous, > play, || pause, |> next, >>| last
+    "first": '<path d="M3 4h2.5v16H3zM13 4v16L5.5 12zM21 4v16l-7.5-8z"/>',
+    "prev": '<path d="M15 4v16L5 12zM16.5 4H19v16h-2.5z"/>',
     "play": '<path d="M6 4v16l14-8z"/>',
-    "pause": '<rect x="5" y="4" width="5" height="16"/><rect x="14" y="4" width="5" height="16"/>',
-    "next": '<path d="M5 4v16l14-8z"/>',
-    "last": '<path d="M3 4v16l14-8z"/><rect x="18" y="4" width="3" height="16"/>',
+    "pause": '<path d="M5 4h5v16H5zM14 4h5v16h-5z"/>',
+    "next": '<path d="M5 4h2.5v16H5zM9 4v16l10-8z"/>',
+    "last": '<path d="M3 4v16l7.5-8zM11 4v16l7.5-8zM18.5 4H21v16h-2.5z"/>',
 }
 
 
@@ -467,7 +467,6 @@ def _player_html(
     path: list | None,
     label: str,
     interval: int,
-    has_fit: bool,
 ) -> str:
     """The figure: status line, image with SVG overlay, controls, caption and player."""
     n = len(frames)
@@ -483,12 +482,10 @@ def _player_html(
     payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
     img = base64.b64encode(jpeg).decode("ascii")
     esc = html.escape
-    overlay = []
-    if has_fit:
-        overlay.append(
-            f'<path class="dla-fit" d="{esc(last[1])}" fill="none" stroke="{FIT_COLOR}" '
-            'stroke-width="2.8" stroke-linejoin="round" stroke-linecap="round"/>'
-        )
+    overlay = [
+        f'<path class="dla-fit" d="{esc(last[1])}" fill="none" stroke="{FIT_COLOR}" '
+        'stroke-width="2.8" stroke-linejoin="round" stroke-linecap="round"/>'
+    ]
     if path is not None:
         pts = [p for p in path[: last[2] + 1] if p]
         d = "".join(("L" if i else "M") + f"{p[0]},{p[1]}" for i, p in enumerate(pts))
@@ -723,7 +720,7 @@ def animate_training(
         if not math.isfinite(v):
             text += f": diverged at epoch {stop_epoch if stop_epoch is not None else e}"
         elif r > 0 and v > first_loss:
-            text += ", growing: diverging"
+            text += ", above the starting loss: diverging"
         if clipped[r]:
             text += " (off the chart, shown at its edge)"
         if title:
@@ -744,7 +741,7 @@ def animate_training(
     uid = "dla" + digest.hexdigest()[:12]
     out = _player_html(
         uid, scene.jpeg, scene.width, scene.height, frame_rows, path_json, label,
-        max(1, round(1000 / fps)), has_fit=True,
+        max(1, round(1000 / fps)),
     )  # fmt: skip
     size = len(out.encode("utf-8"))
     if size > max_bytes:
