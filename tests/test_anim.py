@@ -33,7 +33,8 @@ def frame_data(html: str) -> dict:
         r'<script type="application/json" class="dla-data">(.*?)</script>', html, re.S
     )
     assert match, "no frame data in the HTML"
-    return json.loads(match.group(1).replace("<\\/", "</"))
+    assert "<" not in match.group(1)
+    return json.loads(match.group(1))
 
 
 def image_size(html: str) -> tuple[int, int]:
@@ -246,6 +247,16 @@ def test_accessibility(week1) -> None:
     assert '<div class="dla-controls" hidden>' in a.html
     last = frame_data(a.html)["frames"][-1]
     assert f'class="dla-fit" d="{last[1]}"' in a.html
+
+
+def test_markup_in_title_cannot_break_the_page(week1) -> None:
+    X, x, y, surface, history = week1
+    title = "</script><!-- <b>lr</b>"
+    a = animate_training(history, x, y, frames=3, title=title)
+    assert a.html.count("</script>") == 2  # the data block and the player, nothing else
+    assert "<!--" not in a.html
+    assert frame_data(a.html)["frames"][0][0].startswith(title + " | epoch 0:")
+    assert htmlmod.escape(title) in a.html  # the JS-off status line shows it as text
 
 
 def test_default_label_describes_the_run(week1) -> None:

@@ -239,7 +239,9 @@ def demo_page(tmp_path_factory) -> Path:
     net = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Sigmoid())
     opt = torch.optim.SGD(net.parameters(), lr=1.0)
     hist = fit(net, torch.nn.BCELoss(), opt, xl, yl, epochs=40)
-    logistic = animate_training(hist, xl, yl, truth=prob, frames=8, fps=20, label="Logistic")
+    logistic = animate_training(
+        hist, xl, yl, truth=prob, frames=8, fps=20, label="Logistic", title="</script><!-- x"
+    )
     body = "\n<p>Between the animations.</p>\n".join([week1.html, logistic.html, week1.html])
     path = tmp_path_factory.mktemp("anim") / "demo.html"
     path.write_text(page_html(body), encoding="utf-8")

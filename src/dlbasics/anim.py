@@ -479,7 +479,8 @@ def _player_html(
         "frames": frames,
         "path": path or [],
     }
-    payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
+    # "<" as \u003c: nothing in the data can close the <script> or open a comment
+    payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
     img = base64.b64encode(jpeg).decode("ascii")
     esc = html.escape
     overlay = [
