@@ -258,7 +258,13 @@ def mnist_3_vs_7(
 
     from torchvision.datasets import MNIST
 
-    ds = MNIST(root=str(root), train=train, download=True)
+    try:
+        ds = MNIST(root=str(root), train=train, download=True)
+    except RuntimeError as err:  # torchvision's "Error downloading ..." (e.g. offline)
+        raise RuntimeError(
+            f"MNIST is not in {raw} and could not be downloaded there ({err}); connect to "
+            "the internet once, or set DLBASICS_DATA to a folder that holds MNIST/raw/"
+        ) from err
     images, labels = ds.data, ds.targets
     keep = (labels == digits[0]) | (labels == digits[1])
     X = images[keep].reshape(-1, 28 * 28).float() / 255.0

@@ -1,0 +1,363 @@
+"""Week 5: the one-step activation h, hand-set staircases (Cybenko's intuition), the fits the
+post relies on, and the MNIST 3-vs-7 loader with its error messages."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from dlbasics import data
+from dlbasics.activations import (
+    StepUnit,
+    sigmoid_staircase,
+    staircase,
+    step_staircase,
+    step_unit,
+)
+from dlbasics.train import fit
+
+SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "mnist"
+
+
+# ---------------------------------------------------------------- h, the one-step function
+
+
+def test_h_is_one_inside_and_zero_outside() -> None:
+    u = torch.linspace(-3, 3, 6001)
+    h = step_unit(u)
+    inside = (u > -0.45) & (u < 0.45)
+    outside = u.abs() > 0.6
+    assert h[inside].min() > 0.999
+    assert h[outside].abs().max() < 1e-6
+    # halfway at both edges
+    edges = step_unit(torch.tensor([-0.5, 0.5]))
+    torch.testing.assert_close(edges, torch.tensor([0.5, 0.5]), atol=1e-6, rtol=0)
+
+
+def test_h_is_a_difference_of_two_shifted_sigmoids() -> None:
+    # sigmoid(-z) = 1 - sigmoid(z), so h(u) = sigmoid(200 (u + 0.5)) - sigmoid(200 (u - 0.5))
+    u = torch.linspace(-2, 2, 801, dtype=torch.float64)
+    other = torch.sigmoid(200 * (u + 0.5)) - torch.sigmoid(200 * (u - 0.5))
+    torch.testing.assert_close(step_unit(u), other, atol=1e-12, rtol=0)
+
+
+def test_h_edges_and_sharpness_are_arguments() -> None:
+    u = torch.tensor([-0.5, 0.1, 1.0, 1.9, 2.5])
+    v = step_unit(u, sharpness=50.0, left=0.0, right=2.0)
+    assert v[[0, 4]].abs().max() < 1e-6
+    assert v[[1, 2, 3]].min() > 0.99
+    # a gentle slope blurs the step: well inside it no longer reaches 1
+    assert step_unit(torch.tensor([0.0]), sharpness=2.0) < 0.5
+
+
+def test_step_unit_module_is_a_drop_in_activation() -> None:
+    act = StepUnit()
+    assert list(act.parameters()) == []
+    assert "sharpness=200" in repr(act)
+    u = torch.randn(7, 3)
+    torch.testing.assert_close(act(u), step_unit(u))
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(1, 8), StepUnit(), torch.nn.Linear(8, 1))
+    x = torch.linspace(-1, 1, 20).reshape(-1, 1)
+    net(x).sum().backward()
+    assert net[0].weight.grad is not None and net[0].weight.grad.shape == (8, 1)
+    custom = StepUnit(sharpness=10, left=0, right=3)
+    torch.testing.assert_close(custom(u), step_unit(u, 10, 0, 3))
+
+
+# ---------------------------------------------------------------- sigmoid pairs and staircases
+
+
+def test_sigmoid_bump_is_the_lectures_hand_set_pair() -> None:
+    net = sigmoid_staircase([-2, 2], [1])
+    assert net[0].weight.flatten().tolist() == [-5.0, 5.0]
+    assert net[0].bias.tolist() == [10.0, 10.0]
+    assert net[2].weight.flatten().tolist() == [1.0, 1.0]
+    assert net[2].bias.tolist() == [-1.0]
+    x = torch.tensor([[-9.0], [-6.0], [-1.0], [0.0], [1.0], [6.0], [9.0]])
+    with torch.no_grad():
+        v = net(x).flatten()
+    assert v[[0, 1, 5, 6]].abs().max() < 0.02  # flat zero far from the bump
+    assert v[[2, 3, 4]].min() > 0.98  # plateau at height 1 on (-2, 2)
+
+
+def test_four_sigmoid_units_make_a_staircase_of_two_heights() -> None:
+    net = sigmoid_staircase([-4, 0, 4], [1, 2.5])
+    # four hidden units, the lecture's weights
+    assert net[0].weight.flatten().tolist() == [-5.0, 5.0, -5.0, 5.0]
+    assert net[0].bias.tolist() == [0.0, 20.0, 20.0, 0.0]
+    assert net[2].weight.flatten().tolist() == [1.0, 1.0, 2.5, 2.5]
+    assert net[2].bias.tolist() == [-3.5]
+    x = torch.linspace(-10, 10, 2001).reshape(-1, 1)
+    with torch.no_grad():
+        v = net(x).flatten()
+    xs = x.flatten()
+    low = (xs > -3.2) & (xs < -0.8)
+    high = (xs > 0.8) & (xs < 3.2)
+    far = xs.abs() > 5.8
+    torch.testing.assert_close(v[low], torch.ones_like(v[low]), atol=0.05, rtol=0)
+    torch.testing.assert_close(v[high], torch.full_like(v[high], 2.5), atol=0.05, rtol=0)
+    assert v[far].abs().max() < 0.05
+    # the output never overshoots the taller step
+    assert v.max() < 2.55 and v.min() > -0.05
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_m_step_units_give_any_m_step_staircase(seed: int) -> None:
+    g = torch.Generator().manual_seed(seed)
+    m = 6
+    # steps of different widths (within a factor of 3: each h unit blurs its edges over
+    # about 2 % of its own step's width, so a far wider neighbour would leak into a step)
+    widths = 0.5 + torch.rand(m, generator=g)
+    edges = torch.cat([torch.zeros(1), widths.cumsum(0)]) - 4
+    heights = torch.randn(m, generator=g) * 3
+    net = step_staircase(edges, heights)
+    assert net[0].out_features == m and isinstance(net[1], StepUnit)
+    mids = ((edges[:-1] + edges[1:]) / 2).reshape(-1, 1)
+    with torch.no_grad():
+        at_mids = net(mids).flatten()
+        outside = net(torch.tensor([[edges[0] - 0.5], [edges[-1] + 0.5]])).flatten()
+    torch.testing.assert_close(at_mids, heights, atol=1e-3, rtol=0)
+    assert outside.abs().max() < 1e-3
+    # the plain function gives the same values, for (n,) and (n, 1) inputs
+    torch.testing.assert_close(staircase(mids, edges, heights).flatten(), at_mids)
+    torch.testing.assert_close(staircase(mids.flatten(), edges, heights), at_mids)
+
+
+def test_one_h_unit_does_the_work_of_two_sigmoids() -> None:
+    # same staircase from m h-units and from 2m sharp sigmoid units
+    edges, heights = [-1.0, -0.2, 0.4, 1.0], [0.5, -1.0, 2.0]
+    x = torch.linspace(-1.5, 1.5, 301).reshape(-1, 1)
+    near_edge = (x - torch.tensor(edges)).abs().min(dim=1).values < 0.05
+    with torch.no_grad():
+        a = step_staircase(edges, heights)(x)[~near_edge]
+        b = sigmoid_staircase(edges, heights, sharpness=400.0)(x)[~near_edge]
+    assert step_staircase(edges, heights)[0].out_features == 3
+    assert sigmoid_staircase(edges, heights)[0].out_features == 6
+    torch.testing.assert_close(a, b, atol=1e-3, rtol=0)
+
+
+def test_finer_staircases_approximate_a_curve_better() -> None:
+    x, _, truth = data.wavy_curve(n=2000, sigma=0.0)
+    errors = []
+    for m in (5, 20, 80):
+        edges = torch.linspace(0, 2, m + 1)
+        heights = data.wavy_truth((edges[:-1] + edges[1:]) / 2)
+        errors.append(float(((staircase(x, edges, heights) - truth) ** 2).mean()))
+    assert errors[0] > errors[1] > errors[2]
+    assert errors[2] < 1e-4
+
+
+@pytest.mark.parametrize(
+    ("call", "err", "words"),
+    [
+        (lambda: sigmoid_staircase([0.0, 1.0, 1.0], [1, 2]), ValueError, "increasing"),
+        (lambda: sigmoid_staircase([1.0, 0.0], [1]), ValueError, "increasing"),
+        (lambda: sigmoid_staircase([0.0], []), ValueError, "at least 2"),
+        (lambda: sigmoid_staircase([0.0, 1.0], [1, 2]), ValueError, "heights"),
+        (lambda: step_staircase([0.0, 1.0, 2.0], [1]), ValueError, "heights"),
+        (lambda: step_staircase("0,1", [1]), TypeError, "edges"),
+        (lambda: step_staircase([0.0, "1"], [1]), TypeError, "edges[1]"),
+        (lambda: step_staircase([0.0, float("nan")], [1]), ValueError, "edges[1]"),
+        (lambda: step_staircase(torch.zeros(2, 2), [1]), ValueError, "edges"),
+        (lambda: step_staircase([0.0, 1.0], 1.0), TypeError, "heights"),
+        (lambda: step_staircase([0.0, 1.0], [1], sharpness=0), ValueError, "sharpness"),
+        (lambda: sigmoid_staircase([0.0, 1.0], [1], sharpness=-1), ValueError, "sharpness"),
+        (lambda: StepUnit(left=0.5, right=0.5), ValueError, "left"),
+        (lambda: StepUnit(sharpness="200"), TypeError, "sharpness"),
+        (lambda: step_unit([0.0, 1.0]), TypeError, "u"),
+        (lambda: step_unit(torch.tensor([0, 1])), TypeError, "u"),
+        (lambda: staircase(torch.zeros(4, 2), [0.0, 1.0], [1]), ValueError, "x"),
+        (lambda: staircase(torch.zeros(4, 1, 1), [0.0, 1.0], [1]), ValueError, "x"),
+    ],
+)
+def test_activations_reject_bad_input(call, err: type, words: str) -> None:
+    with pytest.raises(err, match=words.replace("[", r"\[").replace("]", r"\]")):
+        call()
+
+
+# ---------------------------------------------------------------- the fits the post shows
+
+
+def _one_layer(width: int, act: torch.nn.Module, *tail: torch.nn.Module) -> torch.nn.Sequential:
+    torch.manual_seed(data.SEED)
+    return torch.nn.Sequential(torch.nn.Linear(1, width), act, torch.nn.Linear(width, 1), *tail)
+
+
+def test_relu_layer_learns_the_step_shaped_probability() -> None:
+    x, y, prob = data.step_prob()
+    net = _one_layer(256, torch.nn.ReLU())
+    optimizer = torch.optim.Adam(net.parameters(), lr=0.02)
+    fit(net, torch.nn.BCEWithLogitsLoss(), optimizer, x, y, 500, record_every=500)
+    with torch.no_grad():
+        phat = torch.sigmoid(net(x))
+    # a straight logit (logistic regression) cannot follow the plateaus; the bent line can
+    logistic = _one_layer(1, torch.nn.Identity())
+    optimizer = torch.optim.Adam(logistic.parameters(), lr=0.05)
+    fit(logistic, torch.nn.BCEWithLogitsLoss(), optimizer, x, y, 500, record_every=500)
+    with torch.no_grad():
+        plin = torch.sigmoid(logistic(x))
+    mae, mae_lin = (phat - prob).abs().mean(), (plin - prob).abs().mean()
+    assert mae < 0.04
+    assert mae < mae_lin / 2
+
+
+def test_relu_layer_fits_the_curve_to_5e_4() -> None:
+    x, y, truth = data.wavy_curve()
+    net = _one_layer(256, torch.nn.ReLU())
+    optimizer = torch.optim.Adam(net.parameters(), lr=0.01)
+    fit(net, torch.nn.MSELoss(), optimizer, x, y, 1000, record_every=1000)
+    with torch.no_grad():
+        mse_truth = float(((net(x) - truth) ** 2).mean())
+    assert mse_truth <= 5e-4
+
+
+def test_a_wide_h_layer_fits_both_data_sets_in_100_epochs() -> None:
+    x, y, truth = data.wavy_curve()
+    net = _one_layer(512, StepUnit())
+    optimizer = torch.optim.Adam(net.parameters())
+    history = fit(net, torch.nn.MSELoss(), optimizer, x, y, 100, record_every=100)
+    with torch.no_grad():
+        assert float(((net(x) - truth) ** 2).mean()) < 5e-4
+    assert history.loss[-1] < history.loss[0] / 10
+
+    x, y, prob = data.irony_of_spec()
+    net = _one_layer(512, StepUnit(), torch.nn.Sigmoid())
+    optimizer = torch.optim.Adam(net.parameters())
+    fit(net, torch.nn.BCELoss(), optimizer, x, y, 100, record_every=100)
+    with torch.no_grad():
+        assert float((net(x) - prob).abs().mean()) < 0.03
+
+
+# ---------------------------------------------------------------- MNIST 3 vs 7
+
+
+@pytest.fixture(scope="module")
+def mnist_root() -> Path:
+    """$DLBASICS_DATA, else the offline copy next to the repository, else the default cache
+    (where torchvision downloads MNIST once)."""
+    env = os.environ.get("DLBASICS_DATA")
+    if env:
+        return Path(env)
+    return SHARED_MNIST if SHARED_MNIST.is_dir() else data.data_root()
+
+
+@pytest.fixture(scope="module")
+def mnist_splits(mnist_root: Path) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    return {
+        "train": data.mnist_3_vs_7(train=True, root=mnist_root),
+        "test": data.mnist_3_vs_7(train=False, root=mnist_root),
+    }
+
+
+def test_mnist_loader_returns_flat_float_images_and_binary_labels(mnist_splits) -> None:
+    for X, y in mnist_splits.values():
+        assert X.dtype == torch.float32 and y.dtype == torch.float32
+        assert X.ndim == 2 and X.shape[1] == 784 and y.shape == (X.shape[0], 1)
+        assert float(X.min()) >= 0.0 and float(X.max()) <= 1.0 and float(X.max()) > 0.99
+        assert set(y.unique().tolist()) == {0.0, 1.0}
+    # the test split is complete everywhere: 1,010 threes and 1,028 sevens
+    _, y_test = mnist_splits["test"]
+    assert (int((y_test == 0).sum()), int((y_test == 1).sum())) == (1010, 1028)
+    # training split: the offline subset (500 + 500) or the full data (6,131 + 6,265)
+    _, y_train = mnist_splits["train"]
+    counts = (int((y_train == 0).sum()), int((y_train == 1).sum()))
+    assert counts in {(500, 500), (6131, 6265)}
+
+
+def test_mnist_labels_match_the_pictures(mnist_splits) -> None:
+    # nearest class mean, learned on the training split, must sort the test split well:
+    # only possible if label 0 really marks threes and label 1 sevens in both splits
+    X, y = mnist_splits["train"]
+    mean3, mean7 = X[y[:, 0] == 0].mean(0), X[y[:, 0] == 1].mean(0)
+    XX, yy = mnist_splits["test"]
+    pred7 = ((XX - mean7) ** 2).sum(1) < ((XX - mean3) ** 2).sum(1)
+    assert (pred7.float() == yy[:, 0]).float().mean() > 0.9
+    # a seven has most of its ink at the top: its upper half is darker than a three's
+    img3, img7 = mean3.reshape(28, 28), mean7.reshape(28, 28)
+    assert img7[:14].sum() / img7.sum() > img3[:14].sum() / img3.sum()
+
+
+def test_mnist_digits_order_sets_the_labels(mnist_root: Path, mnist_splits) -> None:
+    X, y = mnist_splits["test"]
+    X2, y2 = data.mnist_3_vs_7(train=False, root=mnist_root, digits=(7, 3))
+    torch.testing.assert_close(X2, X)
+    torch.testing.assert_close(y2, 1 - y)
+    X3, y3 = data.mnist_3_vs_7(train=False, root=mnist_root, digits=(0, 1))
+    assert X3.shape[0] != X.shape[0] and set(y3.unique().tolist()) == {0.0, 1.0}
+
+
+def test_mnist_loader_reads_dlbasics_data(monkeypatch, tmp_path: Path) -> None:
+    target = tmp_path / "a-file"
+    target.write_text("not a folder")
+    monkeypatch.setenv("DLBASICS_DATA", str(target))
+    with pytest.raises(ValueError, match="a-file"):
+        data.mnist_3_vs_7()
+
+
+@pytest.mark.parametrize(
+    ("digits", "err", "words"),
+    [
+        ((3, 3), ValueError, "two different"),
+        ((3, 11), ValueError, "between 0 and 9"),
+        ((-1, 7), ValueError, "between 0 and 9"),
+        ("37", TypeError, "pair of ints"),
+        ((3, 7, 8), TypeError, "pair of ints"),
+        ((3.0, 7), TypeError, "ints"),
+        ((True, 7), TypeError, "ints"),
+    ],
+)
+def test_mnist_loader_rejects_bad_digits(tmp_path: Path, digits, err: type, words: str) -> None:
+    with pytest.raises(err, match=words):
+        data.mnist_3_vs_7(root=tmp_path, digits=digits)
+    assert list(tmp_path.iterdir()) == []  # rejected before touching the data folder
+
+
+def test_mnist_loader_rejects_bad_train_flag(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="train"):
+        data.mnist_3_vs_7(train="yes", root=tmp_path)
+
+
+def test_mnist_root_that_is_a_file_is_rejected(tmp_path: Path) -> None:
+    root = tmp_path / "mnist.txt"
+    root.write_text("")
+    with pytest.raises(ValueError, match="not a folder"):
+        data.mnist_3_vs_7(root=root)
+
+
+def test_mnist_root_that_cannot_be_created_is_rejected(tmp_path: Path) -> None:
+    # a folder below a regular file cannot be created, not even by root
+    blocker = tmp_path / "plain-file"
+    blocker.write_text("")
+    with pytest.raises(ValueError, match="cannot be created.*DLBASICS_DATA"):
+        data.mnist_3_vs_7(root=blocker / "sub")
+
+
+def test_unwritable_root_without_mnist_is_rejected_before_downloading(
+    monkeypatch, tmp_path: Path
+) -> None:
+    # tests may run as root, for whom chmod does not block writes: make the loader's
+    # writability check see what an ordinary user sees in a read-only folder
+    real_access = os.access
+
+    def no_write(path, mode, *args, **kwargs):
+        return False if mode & os.W_OK else real_access(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(data.os, "access", no_write)
+    with pytest.raises(ValueError, match="not writable"):
+        data.mnist_3_vs_7(root=tmp_path)
+    assert not (tmp_path / "MNIST").exists()
+
+
+def test_failed_download_names_the_folder_and_the_fix(monkeypatch, tmp_path: Path) -> None:
+    from torchvision.datasets import MNIST
+
+    # nothing listens on port 9 of this machine: torchvision's real download path fails fast
+    monkeypatch.setattr(MNIST, "mirrors", ["http://127.0.0.1:9/mnist/"])
+    with pytest.raises(RuntimeError, match="(?s)could not be downloaded.*DLBASICS_DATA") as info:
+        data.mnist_3_vs_7(root=tmp_path)
+    assert str(tmp_path / "MNIST" / "raw") in str(info.value)
+    assert "Error downloading" in str(info.value.__cause__)
