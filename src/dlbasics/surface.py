@@ -164,13 +164,17 @@ def chebyshev_rule(x: torch.Tensor, max_slope: float) -> tuple[torch.Tensor, tor
     xi = torch.cos(angle)  # Chebyshev points of the first kind on [-1, 1]
     bary = (-1.0) ** m * torch.sin(angle)  # their barycentric weights
     t = (x - (lo + hi) / 2) / half if half > 0 else torch.zeros_like(x)
-    diff = t[:, None] - xi[None, :]
+    diff = t[:, None] - xi[None, :]  # (n, D)
     hit = diff.abs() < 1e-14
-    diff = torch.where(hit, torch.ones_like(diff), diff)
-    L = bary / diff
-    L = L / L.sum(dim=1, keepdim=True)
-    rows = hit.any(dim=1)
-    L[rows] = hit[rows].double()  # a sample on a node: that node's basis is exactly 1
+    if bool(hit.any()):  # a sample on a node: that node's basis function is exactly 1
+        rows = hit.any(dim=1)
+        diff[hit] = 1.0
+        L = bary / diff
+        L /= L.sum(dim=1, keepdim=True)
+        L[rows] = hit[rows].double()
+    else:
+        L = bary / diff
+        L /= L.sum(dim=1, keepdim=True)
     return (lo + hi) / 2 + half * xi, L
 
 
