@@ -207,8 +207,8 @@ def test_relu_layer_learns_the_step_shaped_probability() -> None:
 
 def test_relu_layer_fits_the_curve_to_5e_4() -> None:
     x, y, truth = data.wavy_curve()
-    net = _one_layer(256, torch.nn.ReLU())
-    optimizer = torch.optim.Adam(net.parameters(), lr=0.01)
+    net = _one_layer(512, torch.nn.ReLU())
+    optimizer = torch.optim.Adam(net.parameters(), lr=0.005)
     fit(net, torch.nn.MSELoss(), optimizer, x, y, 1000, record_every=1000)
     with torch.no_grad():
         mse_truth = float(((net(x) - truth) ** 2).mean())
@@ -361,3 +361,56 @@ def test_failed_download_names_the_folder_and_the_fix(monkeypatch, tmp_path: Pat
         data.mnist_3_vs_7(root=tmp_path)
     assert str(tmp_path / "MNIST" / "raw") in str(info.value)
     assert "Error downloading" in str(info.value.__cause__)
+
+
+# ---------------------------------------------------------------- the executed post
+
+POST = "05-universal-approximation-mnist"
+
+
+def _shown(nb) -> str:
+    text = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            assert out.output_type != "error", out.get("ename")
+            if out.output_type == "stream":
+                text.append(out.text)
+            elif "text/plain" in out.get("data", {}):
+                text.append(out["data"]["text/plain"])
+    return "\n".join(text)
+
+
+@pytest.mark.slow
+def test_executed_post_prints_the_promised_numbers(executed_post) -> None:
+    import re
+
+    shown = _shown(executed_post(POST))
+    mse = float(re.search(r"MSE vs true curve: ([0-9.e+-]+)", shown).group(1))
+    assert mse <= 5e-4
+    step_error = float(re.search(r"mean \|pihat - pi\| = ([0-9.]+)", shown).group(1))
+    assert step_error < 0.04
+    counts = re.search(r"training: (\d+) threes, (\d+) sevens", shown).groups()
+    assert tuple(map(int, counts)) in {(500, 500), (6131, 6265)}
+    assert "test: 1010 threes, 1028 sevens" in shown
+    test_acc = float(re.search(r"test accuracy: +([0-9.]+)", shown).group(1))
+    assert test_acc >= 0.95
+    # the exercise: both accuracy rules print the same number on each split
+    for split in ("training", "test"):
+        a, b = re.search(
+            rf"{split}: sigmoid\(out\) > 0.5: ([0-9.]+) +out > 0: ([0-9.]+)", shown
+        ).groups()
+        assert a == b
+    assert "hidden weights: [-5.0, 5.0, -5.0, 5.0]" in shown
+
+
+def test_post_figures_have_labels_captions_and_alt_text() -> None:
+    qmd = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
+    cells = [c.split("```")[0] for c in qmd.read_text(encoding="utf-8").split("```{python}")[1:]]
+    figures = [c for c in cells if "#| label: fig-" in c]
+    assert len(figures) >= 8
+    for head in figures:
+        assert "#| fig-cap:" in head and "#| fig-alt:" in head, head[:80]
+    # every cell that draws has a figure label (no anonymous figures)
+    for head in cells:
+        if "plt.subplots" in head or "plot_fit(" in head:
+            assert "#| label: fig-" in head, head[:80]
