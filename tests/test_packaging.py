@@ -16,45 +16,19 @@ def test_ruff_check_and_format_are_clean():
         assert proc.returncode == 0, f"ruff {' '.join(args)}:\n{proc.stdout}{proc.stderr}"
 
 
+def _pip(*args: str) -> None:
+    cmd = [sys.executable, "-m", "pip", *args, "--quiet", "--no-deps"]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=600)
+
+
 def test_installed_wheel_loads_csv_and_player(tmp_path):
-    wheels = tmp_path / "wheels"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            "-w",
-            str(wheels),
-            str(REPO),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
+    wheels, site = tmp_path / "wheels", tmp_path / "site"
+    _pip("wheel", "-w", str(wheels), str(REPO))
     (wheel,) = wheels.glob("dlbasics-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "dlbasics/_data/irony_of_spec.csv" in names
     assert {"dlbasics/_player/player.js", "dlbasics/_player/player.css"} <= names
-    site = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--target",
-            str(site),
-            str(wheel),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
+    _pip("install", "--target", str(site), str(wheel))
     code = (
         "import dlbasics.data as d; p = d.data_path('irony_of_spec.csv'); "
         "t = d.load_csv('irony_of_spec.csv'); print(p); print(sorted(t), t['x'].shape[0])"
