@@ -18,6 +18,7 @@ from torch import nn
 from dlbasics.closed_form import hessian
 from dlbasics.data import SEED, logistic_toy
 from dlbasics.losses import bce, mse
+from dlbasics.models import logistic_sequential, set_weights
 from dlbasics.surface import (
     Surface,
     is_convex_on_grid,
@@ -128,12 +129,8 @@ def toy():
 def sigmoid_net(start: tuple[float, float] | None = None) -> nn.Sequential:
     """``Sequential(Linear(1, 1), Sigmoid())``: seeded init, or bias/weight set to ``start``."""
     torch.manual_seed(SEED)
-    net = nn.Sequential(nn.Linear(1, 1), nn.Sigmoid())
-    if start is not None:
-        with torch.no_grad():
-            net[0].bias.fill_(start[0])
-            net[0].weight.fill_(start[1])
-    return net
+    net = logistic_sequential()
+    return net if start is None else set_weights(net, weight=start[1], bias=start[0])
 
 
 def train(toy, loss: str, start, optimizer_cls=torch.optim.SGD, epochs=1000, record_every=20):
