@@ -96,10 +96,6 @@ class History:
         rows = [torch.cat([p[k].reshape(-1) for k in keys]).double().numpy() for p in self.params]
         return np.stack(rows)
 
-    def yhat_array(self) -> np.ndarray:
-        """Predictions as an array of shape ``(len(self), n)`` (outputs flattened)."""
-        return np.stack([t.reshape(-1).double().numpy() for t in self.yhat])
-
 
 def _record_due(epoch: int, epochs: int, record_every: int) -> bool:
     return epoch % record_every == 0 or epoch == epochs
