@@ -59,6 +59,26 @@ def median_seconds(fn, repeats: int) -> float:
     return statistics.median(times)
 
 
+def interleaved_medians(slow, fast, repeats: int, fast_runs: int = 20) -> tuple[float, float]:
+    """Median wall times of ``slow()`` and ``fast()``, measured turn about.
+
+    Each of the ``repeats`` rounds times ``slow`` once and ``fast`` ``fast_runs`` times,
+    so that drifts in the machine's speed (shared virtual cores) hit both alike.
+    """
+    slow()
+    fast()
+    slow_times, fast_times = [], []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        slow()
+        slow_times.append(time.perf_counter() - start)
+        for _ in range(fast_runs):
+            start = time.perf_counter()
+            fast()
+            fast_times.append(time.perf_counter() - start)
+    return statistics.median(slow_times), statistics.median(fast_times)
+
+
 def naive_surface(x, y, w0, w1, loss_fn):
     """The lecture's loss surface: one sigmoid model and one loss per grid point."""
     W0, W1 = torch.meshgrid(w0, w1, indexing="ij")
@@ -87,9 +107,10 @@ def bench_surfaces(rows: list[dict], repeats: int) -> bool:
         # the naive loop runs in float32 like the lecture; the helper in float64
         ok = bool(torch.allclose(fast, slow, rtol=1e-4, atol=1e-5))
         all_ok &= ok
-        t_naive = median_seconds(lambda f=loss_fn: naive_surface(x, y, w0, w1, f), repeats)
-        t_fast = median_seconds(
-            lambda n=name: loss_surface(x, y, w0, w1, model="logistic", loss=n), 3 * repeats
+        t_naive, t_fast = interleaved_medians(
+            lambda f=loss_fn: naive_surface(x, y, w0, w1, f),
+            lambda n=name: loss_surface(x, y, w0, w1, model="logistic", loss=n),
+            repeats,
         )
         emit(
             rows,

@@ -2,11 +2,18 @@
 
 import itertools
 
+import numpy as np
 import pytest
 import torch
 
 from dlbasics.data import logistic_toy, regression_data
-from dlbasics.surface import Surface, chebyshev_rule, loss_at, loss_surface
+from dlbasics.surface import (
+    Surface,
+    chebyshev_degrees,
+    chebyshev_rule,
+    loss_at,
+    loss_surface,
+)
 
 
 def naive_surface(x, y, w0, w1, model, loss):
@@ -109,19 +116,87 @@ def test_bad_input(kwargs, err, match):
 
 
 @pytest.mark.parametrize(
-    ("w1_max", "compressed"), [(0.0, True), (2.0, True), (40.0, False), (400.0, False)]
+    ("w1_max", "compressed"),
+    [(0.0, True), (2.0, True), (40.0, True), (60.0, False), (400.0, False)],
 )
 def test_chebyshev_nodes_stand_in_for_samples_at_any_slope(w1_max, compressed):
-    """Large slopes use more nodes (or all samples); the surface stays exact to rounding."""
+    """Large slopes need more nodes (or all samples); the surface stays exact to rounding."""
     x, y, _ = logistic_toy(n=2000)
     w0 = torch.linspace(-15, 15, 7, dtype=torch.float64)
     w1 = torch.linspace(-w1_max, w1_max, 5, dtype=torch.float64) if w1_max else torch.zeros(1)
-    nodes, L = chebyshev_rule(x.reshape(-1).double(), w1_max)
-    if compressed:
-        assert L is not None and nodes.shape[0] < 100
-    else:
-        assert L is None and nodes.shape == (2000,), "too wiggly: falls back to the samples"
+    degree = int(chebyshev_degrees([w1_max], 1.0)[0])  # logistic_toy's x spans [-1, 1]
+    assert (4 * degree <= 2000) == compressed, "too wiggly for nodes: falls back to the samples"
     for loss in ("mse", "bce"):
         s = loss_surface(x, y, w0, w1, model="logistic", loss=loss)
         ref = naive_surface(x, y, w0, w1, "logistic", loss)
         assert torch.allclose(s.loss, ref, rtol=1e-8, atol=1e-10)
+
+
+def test_chebyshev_degrees_grow_with_slope_and_range():
+    d = chebyshev_degrees([0.0, -0.5, 0.5, 2.0, 10.0], 1.0)
+    assert d.tolist()[0] == 1  # a constant summand needs one node
+    assert d[1] == d[2]  # only |w1| matters
+    assert bool(np.all(np.diff(d[1:]) >= 0)) and d[-1] > d[2]
+    assert chebyshev_degrees([10.0], 2.0)[0] > d[-1]  # twice the range is twice the slope
+    assert chebyshev_degrees([20.0], 1.0)[0] == chebyshev_degrees([10.0], 2.0)[0]
+    assert chebyshev_degrees([3.0], 0.0)[0] == 1  # every x equal
+
+
+def test_chebyshev_rule_sums_polynomials_exactly_and_handles_points_on_nodes():
+    gen = torch.Generator().manual_seed(3)
+    t = torch.rand(300, generator=gen, dtype=torch.float64).numpy() * 2 - 1
+    nodes, _ = chebyshev_rule(np.zeros(1), np.ones((1, 1)), 7)
+    t[:3] = nodes[:3]  # samples that sit exactly on a node
+    c = np.stack([np.ones(300), t**2], axis=1)
+    nodes, w = chebyshev_rule(t, c, 7)
+    assert nodes.shape == (7,) and w.shape == (7, 2) and np.all(np.isfinite(w))
+    for p in range(7):  # degree <= D - 1: exact to rounding
+        np.testing.assert_allclose(nodes**p @ w, t**p @ c, rtol=1e-12, atol=1e-12)
+    # degree D: no longer exact (the rule really interpolates)
+    assert abs((nodes**8 @ w)[0] - (t**8 @ c)[0]) > 1e-6
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "err", "match"),
+    [
+        ({"degree": 0}, ValueError, "degree"),
+        ({"degree": 2.5}, TypeError, "degree"),
+        ({"t": np.array([0.0, 1.5])}, ValueError, r"t must be 1-D with values in \[-1, 1\]"),
+        ({"weights": np.ones((3, 1))}, ValueError, r"weights must have shape \(n, k\)"),
+    ],
+)
+def test_chebyshev_rule_bad_input(kwargs, err, match):
+    args = {"t": np.array([0.0, 0.5]), "weights": np.ones((2, 1)), "degree": 3} | kwargs
+    with pytest.raises(err, match=match):
+        chebyshev_rule(**args)
+
+
+def test_surface_matches_naive_where_logits_are_huge():
+    """|w0| + |w1| max|x| above 700: exp(z) would overflow, so the stable path takes over."""
+    x, y, _ = logistic_toy(n=500)
+    w0 = torch.tensor([-900.0, -3.0, 0.0, 650.0, 900.0], dtype=torch.float64)
+    w1 = torch.tensor([-60.0, 0.0, 1.0, 80.0], dtype=torch.float64)
+    for loss in ("mse", "bce"):
+        s = loss_surface(x, y, w0, w1, model="logistic", loss=loss, max_elements=700)
+        ref = naive_surface(x, y, w0, w1, "logistic", loss)
+        assert bool(torch.isfinite(s.loss).all())
+        assert torch.allclose(s.loss, ref, rtol=1e-10, atol=1e-12)
+
+
+def test_week3_grid_uses_few_nodes_and_equals_naive():
+    """Week 3's grid: 16-112 nodes per slope instead of 2000 samples, same numbers."""
+    x, y, _ = logistic_toy()
+    w0, w1 = torch.arange(-10, 3, 0.45), torch.arange(-1, 10, 0.45)
+    d = chebyshev_degrees(w1.numpy(), 1.0)
+    assert d.min() >= 16 and d.max() <= 112
+    for loss in ("mse", "bce"):
+        s = loss_surface(x, y, w0, w1, model="logistic", loss=loss)
+        ref = naive_surface(x, y, w0.double(), w1.double(), "logistic", loss)
+        assert torch.allclose(s.loss, ref, rtol=1e-12, atol=1e-13)
+
+
+def test_surface_ignores_autograd_on_inputs():
+    x, y, _ = logistic_toy(n=50)
+    w0 = torch.tensor([0.0, 1.0], requires_grad=True)
+    s = loss_surface(x.requires_grad_(), y, w0, [0.0, 2.0], model="logistic", loss="bce")
+    assert not s.loss.requires_grad and s.loss.shape == (2, 2)

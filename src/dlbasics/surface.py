@@ -12,16 +12,18 @@ where ``sigmoid(z)`` rounds to 0 or 1).
 How it is fast (all arithmetic float64):
 
 * linear model: SSE/MSE come exactly from five sample moments (no loop over samples);
-* logistic model: the grid is broadcast as ``(w0, w1, node)`` in chunks of ``w0`` rows
-  (memory below ``max_elements`` numbers), where the ``n`` samples are replaced by
-  ``D`` Chebyshev nodes carrying interpolation weights (:func:`chebyshev_rule`; about
-  150 nodes stand in for 2000 samples on Week 3's grid, exact to rounding). BCE is
+* logistic model: the ``n`` samples are replaced by a few Chebyshev nodes that
+  carry interpolation weights (:func:`chebyshev_rule`), exact to rounding because the
+  summand is analytic in ``x``; how many nodes depends on the slope
+  (:func:`chebyshev_degrees`: 16 to 112 on Week 3's grid instead of 2000 samples).
+  Then the grid is broadcast as ``(w0, w1, node)`` in blocks below ``max_elements``
+  numbers, with ``exp(z) = exp(w0) exp(w1 x)`` taken as a product. BCE is
   ``mean(softplus(z)) - mean(y z)``, stable for any logit ``z``.
 """
 
 from __future__ import annotations
 
-import math
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,48 +136,256 @@ def _linear_surface(x, y, g0, g1, loss):
     return out if loss == "sse" else out / n
 
 
-def chebyshev_rule(x: torch.Tensor, max_slope: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Nodes and interpolation matrix that stand in for the samples ``x`` in sums.
+# Chebyshev rules replace the samples in sums like sum_k c_k f(w0 + w1 x_k).
+# f is sigmoid, sigmoid^2 or softplus: analytic except for poles at Im z = +-pi, so as a
+# function of x the summand is analytic within pi / |w1| of the real axis. Interpolating
+# it at D Chebyshev points of [min x, max x] (half-width h) then errs by about
+# rho^-D with rho = a + sqrt(1 + a^2), a = pi / (|w1| h), so D = ln(1/tol) / asinh(a).
+_LOG_INV_TOL = 34.5  # tol = 1e-15: below float64 rounding of a mean of O(1) losses
+_DEGREE_STEP = 16  # slopes are grouped by degree rounded up to a multiple of this
+_EXP_SAFE = 700.0  # |z| below this: exp(+-z) and products of such factors stay finite
 
-    For a function ``g`` that is analytic near ``[min x, max x]``,
-    ``sum_k c_k g(x_k) = sum_m (L^T c)_m g(node_m)`` up to the interpolation
-    error of degree ``D - 1`` Chebyshev interpolation. For ``g(x) = f(w0 + w1 x)``
-    with ``f`` one of softplus, sigmoid, sigmoid^2 (poles at ``Im z = +-pi``) and
-    ``|w1| <= max_slope``, the error falls like ``rho^-D`` with
-    ``rho = a + sqrt(1 + a^2)``, ``a = 0.8 pi / (max_slope * half-width)``; ``D``
-    is chosen so that ``rho^-D < 1e-17``, i.e. below float64 rounding.
+
+def _raw_degrees(span) -> np.ndarray:
+    """Nodes needed for ``f(w0 + s x)`` on an interval of half-width ``h``; ``span = |s| h``."""
+    span = np.abs(np.asarray(span, dtype=np.float64))
+    with np.errstate(divide="ignore"):
+        raw = np.ceil(_LOG_INV_TOL / np.arcsinh(np.pi / span))  # span 0 -> asinh(inf) -> 0
+    return np.where(span > 0, raw, 1).astype(np.int64)
+
+
+def chebyshev_degrees(slopes, half_width: float) -> np.ndarray:
+    """Number of Chebyshev nodes that make the rule exact to rounding at each slope.
+
+    Args:
+        slopes: slopes ``w1``, array-like of shape ``(b,)``.
+        half_width: half the range of the samples, ``(max x - min x) / 2 >= 0``.
 
     Returns:
-        ``nodes`` of shape ``(D,)`` and ``L`` of shape ``(n, D)`` (float64), or the
-        samples themselves and ``None`` when ``D`` would not be smaller than ``n / 4``.
+        ``int64`` array of shape ``(b,)``: 1 where the summand does not depend on ``x``
+        (slope or range 0), otherwise ``ceil(34.5 / asinh(pi / (|w1| h)))`` rounded up
+        to a multiple of 16 (for Week 3's grid: 16 to 112 nodes instead of 2000 samples).
     """
-    lo, hi = float(x.min()), float(x.max())
-    half = (hi - lo) / 2
+    raw = _raw_degrees(np.asarray(slopes, dtype=np.float64) * float(half_width))
+    return np.where(raw > 1, -(-raw // _DEGREE_STEP) * _DEGREE_STEP, raw)
+
+
+def chebyshev_rule(t, weights, degree: int) -> tuple[np.ndarray, np.ndarray]:
+    """Chebyshev nodes and weights that stand in for weighted points in sums.
+
+    Returns ``nodes`` and ``node_weights`` such that, for every column ``c`` of
+    ``weights`` and every ``g`` that is analytic near ``[-1, 1]``,
+    ``sum_k c_k g(t_k) = sum_m node_weights[m, c] g(nodes[m])`` up to the error of
+    interpolating ``g`` by a polynomial of degree ``degree - 1`` at the nodes
+    (``node_weights = L^T weights`` with ``L[k, m]`` the ``m``-th Lagrange basis
+    polynomial at ``t_k``, from the barycentric formula).
+
+    Args:
+        t: points in ``[-1, 1]``, shape ``(n,)`` (float64 array or tensor).
+        weights: their weights, shape ``(n, k)``.
+        degree: number of nodes ``D >= 1``.
+
+    Returns:
+        ``nodes`` of shape ``(D,)`` (Chebyshev points of the first kind, in ``[-1, 1]``)
+        and ``node_weights`` of shape ``(D, k)``, float64 NumPy arrays.
+    """
+    degree = check_int(degree, "degree", minimum=1)
+    t = np.asarray(t, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    if t.ndim != 1 or not np.all(np.abs(t) <= 1):
+        raise ValueError(f"t must be 1-D with values in [-1, 1], got shape {t.shape}")
+    if weights.ndim != 2 or weights.shape[0] != t.shape[0]:
+        raise ValueError(
+            f"weights must have shape (n, k) with n = {t.shape[0]}, got {weights.shape}"
+        )
+    return _rules(t, weights, [degree])[0]
+
+
+def _basis(t: np.ndarray, degrees) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Chebyshev nodes of several degrees side by side and their Lagrange basis at ``t``.
+
+    Returns ``nodes`` ``(S,)`` (``S = sum D``), ``starts`` ``(G,)`` (where each degree's
+    nodes begin), ``B`` ``(n, S)`` and ``totals`` ``(n, G)``: the ``m``-th Lagrange basis
+    polynomial of degree ``g`` at ``t_k`` is ``B[k, starts[g] + m] / totals[k, g]``
+    (barycentric formula; no argument checks).
+    """
+    sizes = np.asarray(degrees, dtype=np.int64)
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    group = np.repeat(np.arange(sizes.size), sizes)  # which degree each node belongs to
+    m = np.arange(group.size) - starts[group]  # index of each node within its degree
+    angle = (2 * m + 1) * (np.pi / (2 * sizes[group]))
+    nodes = np.cos(angle)
+    bary = np.sin(angle) * (1 - 2 * (m % 2))  # barycentric weights: (-1)^m sin(angle_m)
+    B = np.subtract.outer(t, nodes)  # (n, S)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.divide(bary, B, out=B)
+        totals = B.sum(axis=1, keepdims=True) if sizes.size == 1 else np.add.reduceat(B, starts, 1)
+    bad = ~np.isfinite(totals)  # t_k on a node: that degree's basis row is the node's indicator
+    if bad.any():
+        rows = bad[:, group]
+        B[rows] = np.equal.outer(t, nodes)[rows]
+        totals[bad] = 1.0
+    return nodes, starts, B, totals
+
+
+def _rules(t: np.ndarray, weights: np.ndarray, degrees) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`chebyshev_rule` for several degrees at once (no argument checks)."""
+    nodes, starts, B, totals = _basis(t, degrees)
+    return [
+        (nodes[a : a + d], B[:, a : a + d].T @ (weights / totals[:, g : g + 1]))
+        for g, (a, d) in enumerate(zip(starts, degrees, strict=True))
+    ]
+
+
+_BLAS_SERIAL = 1 << 18  # OpenBLAS runs a product on one thread up to this many multiply-adds
+
+
+def _small_products(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """``A.T @ B`` (``A`` of shape ``(n, p)``, ``B`` of ``(n, q)``) in blocks of rows.
+
+    Each block stays below OpenBLAS's threshold for threading: on a 2-core machine,
+    waking a second thread for a product this small costs more than it saves, and
+    the thread keeps spinning while the rest of :func:`loss_surface` runs.
+    """
+    rows = max(1, _BLAS_SERIAL // max(1, A.shape[1] * B.shape[1]))
+    out = A[:rows].T @ B[:rows]
+    for start in range(rows, A.shape[0], rows):
+        out += A[start : start + rows].T @ B[start : start + rows]
+    return out
+
+
+def _panel_nodes(panels: int, degree: int) -> np.ndarray:
+    """The ``panels * degree`` Chebyshev points of ``panels`` equal parts of [-1, 1]."""
+    angle = (2 * np.arange(degree) + 1) * (np.pi / (2 * degree))
+    centres = (2 * np.arange(panels) + 1) / panels - 1
+    return (centres[:, None] + np.cos(angle) / panels).ravel()
+
+
+def _panel_rule(t: np.ndarray, weights: np.ndarray, panels: int, degree: int) -> np.ndarray:
+    """Weights ``(panels * degree, k)`` at :func:`_panel_nodes` that stand in for ``t``.
+
+    One Chebyshev rule of ``degree`` nodes on each panel: costs ``n x degree``,
+    against ``n x D`` for one rule over all of [-1, 1].
+    """
+    panel = np.minimum(((t + 1) * (panels / 2)).astype(np.int64), panels - 1)
+    local = np.clip((t + 1) * panels - 2 * panel - 1, -1.0, 1.0)  # position in its panel
+    _, _, B, totals = _basis(local, [degree])
+    # each sample's weights go to its own panel's column block: (n, panels * k)
+    per_panel = np.zeros((t.shape[0] * panels, weights.shape[1]))
+    per_panel[np.arange(t.shape[0]) * panels + panel] = weights / totals
+    per_panel = per_panel.reshape(t.shape[0], -1)
+    W = _small_products(B, per_panel).reshape(degree, panels, -1).transpose(1, 0, 2)
+    return W.reshape(panels * degree, -1)
+
+
+@functools.lru_cache(maxsize=16)
+def _panels_to_rules(panels: int, degree: int, degrees: tuple[int, ...]):
+    """Matrix ``(sum D, panels * degree)`` that maps panel weights to each rule's weights.
+
+    It depends on integers only (Chebyshev points to Chebyshev points), so it is
+    computed once per shape and kept, read-only, like a table of quadrature rules.
+    """
+    nodes, starts, B, totals = _basis(_panel_nodes(panels, degree), degrees)
+    sizes = np.asarray(degrees)
+    M = np.ascontiguousarray((B / np.repeat(totals, sizes, axis=1)).T)
+    nodes.flags.writeable = M.flags.writeable = False
+    return nodes, starts, M
+
+
+def _node_rules(t: np.ndarray, weights: np.ndarray, degrees: np.ndarray, span: float):
+    """Rules for the given degrees (descending), from samples ``t`` in [-1, 1].
+
+    Degrees too large to pay off (``4 D > n``) keep the samples. The others come
+    from panel rules (exact for slopes up to ``span``) that first compress the ``n``
+    samples to a few nodes per panel, then one product with a fixed matrix
+    (:func:`_panels_to_rules`); or, when panels would not save work, straight from
+    the samples in one batched barycentric pass.
+    """
+    n = t.shape[0]
+    rules = {int(d): (t, weights) for d in degrees[4 * degrees > n]}
+    small = degrees[4 * degrees <= n]
+    if small.size:
+        panels = np.array([2, 4, 8, 16, 32])
+        d = _raw_degrees(span / panels)
+        fits = panels * d <= small.sum()  # at most as many panel nodes as rule nodes
+        if fits.any():
+            best = int(np.argmin(np.where(fits, d, n)))  # cheapest per-sample pass
+            panels, d = int(panels[best]), int(d[best])
+            nodes, starts, M = _panels_to_rules(panels, d, tuple(small.tolist()))
+            W = M @ _panel_rule(t, weights, panels, d)
+            found = [(nodes[a : a + k], W[a : a + k]) for a, k in zip(starts, small, strict=True)]
+        else:
+            found = _rules(t, weights, small)
+        rules.update(zip(small.tolist(), found, strict=True))
+    return rules
+
+
+def _logistic_sums(x, y, g0, g1, loss, max_elements):
+    """``sum_k softplus(z)`` (BCE) or ``sum_k (y - sigmoid(z))^2 - y^2`` (MSE) per grid point.
+
+    ``z = w0 + w1 x_k``; ``x, y`` of shape ``(n,)`` and ``g0, g1`` as NumPy float64.
+    Slopes are sorted by the number of nodes they need and each group of equal need
+    gets its own rule (:func:`_node_rules`). When ``|z| <= 700``, with ``u = exp(+-w0)``
+    and ``v = exp(+-w1 x)`` (both finite), ``sigmoid(z) = u / (u + v)`` and
+    ``softplus(z) = w0 + log(u + v)``: two passes over each block, no overflow.
+    """
     n = x.shape[0]
-    if half == 0 or max_slope == 0:
-        degree = 1
-    else:
-        a = 0.8 * math.pi / (max_slope * half)
-        degree = math.ceil(39.2 / math.log(a + math.sqrt(1 + a * a)))
-    if degree * 4 > n:
-        return x, None
-    m = torch.arange(degree, dtype=torch.float64)
-    angle = (2 * m + 1) * math.pi / (2 * degree)
-    xi = torch.cos(angle)  # Chebyshev points of the first kind on [-1, 1]
-    bary = (-1.0) ** m * torch.sin(angle)  # their barycentric weights
-    t = (x - (lo + hi) / 2) / half if half > 0 else torch.zeros_like(x)
-    diff = t[:, None] - xi[None, :]  # (n, D)
-    hit = diff.abs() < 1e-14
-    if bool(hit.any()):  # a sample on a node: that node's basis function is exactly 1
-        rows = hit.any(dim=1)
-        diff[hit] = 1.0
-        L = bary / diff
-        L /= L.sum(dim=1, keepdim=True)
-        L[rows] = hit[rows].double()
-    else:
-        L = bary / diff
-        L /= L.sum(dim=1, keepdim=True)
-    return (lo + hi) / 2 + half * xi, L
+    lo, hi = float(x.min()), float(x.max())
+    mid, half = (lo + hi) / 2, (hi - lo) / 2
+    order = np.argsort(np.abs(g1), kind="stable")
+    slopes = g1[order]
+    degrees = chebyshev_degrees(slopes, half)
+    distinct = degrees[np.r_[True, degrees[1:] != degrees[:-1]]][::-1]  # degrees is sorted
+    points = (x - mid) / half if half > 0 else np.zeros(n)
+    weights = np.stack([np.ones(n), y], axis=1)  # (n, 2): sum of g, sum of y g
+    rules = _node_rules(points, weights, distinct, float(np.abs(g1).max()) * half)
+
+    bce = loss == "bce"
+    split_exp = np.abs(g0).max() + np.abs(g1).max() * max(abs(lo), abs(hi)) <= _EXP_SAFE
+    # broadcasting (a, 1) against (b * D,): PyTorch's kernels are several times faster
+    # than NumPy's here; blocks of at most 32768 numbers keep them on one thread
+    u = torch.from_numpy(np.exp(-g0 if bce else g0)[:, None]) if split_exp else None
+    out = np.empty((g0.shape[0], g1.shape[0]))
+    buffer = np.empty(0)
+    stop = len(degrees)
+    for degree in distinct:
+        start = int(np.searchsorted(degrees, degree))
+        nodes, weights = rules[int(degree)]
+        slope_x = (slopes[start:stop, None] * (mid + half * nodes)).ravel()  # (b * D,)
+        b, d = stop - start, nodes.shape[0]
+        rows = min(g0.shape[0], max(1, max_elements // (b * d)))
+        if buffer.size < rows * b * d:
+            buffer = np.empty(rows * b * d)
+        v = torch.from_numpy(np.exp(slope_x if bce else -slope_x)) if split_exp else None
+        for i in range(0, g0.shape[0], rows):
+            j = min(i + rows, g0.shape[0])
+            z = buffer[: (j - i) * b * d].reshape(j - i, b * d)
+            if split_exp:
+                zt = torch.from_numpy(z)
+                torch.add(u[i:j], v, out=zt)
+                if bce:
+                    np.log(z, out=z)  # softplus(z) - w0
+                else:
+                    torch.div(u[i:j], zt, out=zt)  # sigmoid(z)
+            else:  # huge |z|: PyTorch's stable softplus / sigmoid on the same memory
+                np.add(g0[i:j, None], slope_x, out=z)
+                zt = torch.from_numpy(z)
+                zt.copy_(F.softplus(zt) if bce else torch.sigmoid(zt))
+            # (rows * b, D) @ (D, 2): small enough for single-threaded BLAS
+            flat = z.reshape(-1, d)
+            if bce:
+                sums = (flat @ weights)[:, 0].reshape(j - i, b)
+                if split_exp:
+                    sums += g0[i:j, None] * weights[:, 0].sum()
+            else:  # (y - s)^2 - y^2 = s^2 - 2 y s
+                ys = (flat @ weights)[:, 1]
+                np.square(flat, out=flat)
+                sums = ((flat @ weights)[:, 0] - 2 * ys).reshape(j - i, b)
+            out[i:j, start:stop] = sums
+        stop = start
+    result = np.empty_like(out)
+    result[:, order] = out
+    return result
 
 
 def loss_surface(
@@ -185,7 +395,7 @@ def loss_surface(
     w1,
     model: str = "linear",
     loss: str = "sse",
-    max_elements: int = 262_144,
+    max_elements: int = 32_768,
 ) -> Surface:
     """Loss of ``model`` at every grid point ``(w0[i], w1[j])``.
 
@@ -211,35 +421,18 @@ def loss_surface(
     check_int(max_elements, "max_elements", minimum=1)
 
     if model == "linear":
-        out = _linear_surface(x, y, g0, g1, loss)
+        out = _linear_surface(x.detach(), y.detach(), g0.detach(), g1.detach(), loss)
         return Surface(w0=g0, w1=g1, loss=out, model=model, loss_name=loss)
 
-    # Sums over samples become sums over a few Chebyshev nodes (exact to rounding).
-    nodes, L = chebyshev_rule(x, float(g1.abs().max()))
-    ones = torch.ones_like(y)
-    if L is not None:
-        w_one, w_y = L.T @ ones, L.T @ y
+    xn, yn, a, b = (t.detach().numpy() for t in (x, y, g0, g1))
+    sums = _logistic_sums(xn, yn, a, b, loss, max_elements)
+    if loss == "bce":  # softplus(z) - y z, and the y z part is linear in (w0, w1)
+        sums -= a[:, None] * yn.sum() + b[None, :] * (xn * yn).sum()
     else:
-        w_one, w_y = ones, y
-    slope_x = g1[:, None] * nodes[None, :]  # (b, D)
-    rows = max(1, max_elements // (g1.shape[0] * nodes.shape[0]))
-    out = torch.empty(g0.shape[0], g1.shape[0], dtype=torch.float64)
-    for start in range(0, g0.shape[0], rows):
-        stop = min(start + rows, g0.shape[0])
-        z = g0[start:stop, None, None] + slope_x[None, :, :]  # (rows, b, D)
-        if loss == "bce":
-            # softplus(z) - y z == -[y log sigmoid(z) + (1 - y) log(1 - sigmoid(z))];
-            # the y z part is linear in (w0, w1) and added below from two moments.
-            out[start:stop] = F.softplus(z) @ w_one
-        else:
-            s = torch.sigmoid(z)  # (y - s)^2 = y^2 - 2 y s + s^2
-            out[start:stop] = (y * y).sum() - 2 * (s @ w_y) + (s * s) @ w_one
-    n = x.shape[0]
-    if loss == "bce":
-        out = (out - g0[:, None] * y.sum() - g1[None, :] * (x * y).sum()) / n
-    elif loss == "mse":
-        out /= n
-    return Surface(w0=g0, w1=g1, loss=out, model=model, loss_name=loss)
+        sums += (yn * yn).sum()
+    if loss != "sse":
+        sums /= xn.shape[0]
+    return Surface(w0=g0, w1=g1, loss=torch.from_numpy(sums), model=model, loss_name=loss)
 
 
 def loss_at(
