@@ -9,6 +9,7 @@ import torch
 from dlbasics.data import logistic_toy, regression_data
 from dlbasics.surface import (
     Surface,
+    _rules,
     chebyshev_degrees,
     chebyshev_rule,
     loss_at,
@@ -154,6 +155,11 @@ def test_chebyshev_rule_sums_polynomials_exactly_and_handles_points_on_nodes():
         np.testing.assert_allclose(nodes**p @ w, t**p @ c, rtol=1e-12, atol=1e-12)
     # degree D: no longer exact (the rule really interpolates)
     assert abs((nodes**8 @ w)[0] - (t**8 @ c)[0]) > 1e-6
+    # several degrees in one batched pass (as loss_surface does) give the same rules
+    for (n_all, w_all), d in zip(_rules(t, c, [7, 5, 1]), [7, 5, 1], strict=True):
+        n_one, w_one = chebyshev_rule(t, c, d)
+        np.testing.assert_array_equal(n_all, n_one)
+        np.testing.assert_allclose(w_all, w_one, rtol=1e-13, atol=1e-13)
 
 
 @pytest.mark.parametrize(
@@ -200,3 +206,14 @@ def test_surface_ignores_autograd_on_inputs():
     w0 = torch.tensor([0.0, 1.0], requires_grad=True)
     s = loss_surface(x.requires_grad_(), y, w0, [0.0, 2.0], model="logistic", loss="bce")
     assert not s.loss.requires_grad and s.loss.shape == (2, 2)
+
+
+def test_loss_at_agrees_with_the_compressed_surface():
+    """One point evaluates the samples directly; a big grid uses node rules: same numbers."""
+    x, y, _ = logistic_toy()
+    w0, w1 = torch.arange(-10, 3, 0.45), torch.arange(-1, 10, 0.45)
+    for loss in ("mse", "bce"):
+        s = loss_surface(x, y, w0, w1, model="logistic", loss=loss)
+        for i, j in [(0, 0), (5, 20), (28, 24)]:
+            point = loss_at(x, y, float(w0[i]), float(w1[j]), model="logistic", loss=loss)
+            assert point == pytest.approx(float(s.loss[i, j]), rel=1e-12, abs=1e-13)

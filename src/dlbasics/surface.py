@@ -16,9 +16,14 @@ How it is fast (all arithmetic float64):
   carry interpolation weights (:func:`chebyshev_rule`), exact to rounding because the
   summand is analytic in ``x``; how many nodes depends on the slope
   (:func:`chebyshev_degrees`: 16 to 112 on Week 3's grid instead of 2000 samples).
-  Then the grid is broadcast as ``(w0, w1, node)`` in blocks below ``max_elements``
-  numbers, with ``exp(z) = exp(w0) exp(w1 x)`` taken as a product. BCE is
+  The samples are first gathered into short rules on a few panels of ``[min x, max x]``
+  (``n x ~20`` work), which a fixed matrix maps to every slope group's rule. Then the
+  grid is broadcast as ``(w0, w1, node)`` in blocks below ``max_elements`` numbers,
+  with ``exp(z) = exp(w0) exp(w1 x)`` so that a block costs an add and a divide
+  (sigmoid) or a log (softplus) and one matrix product. BCE is
   ``mean(softplus(z)) - mean(y z)``, stable for any logit ``z``.
+
+Every shortcut is checked against a per-point float64 loop in ``tests/test_surface.py``.
 """
 
 from __future__ import annotations
@@ -292,24 +297,32 @@ def _panels_to_rules(panels: int, degree: int, degrees: tuple[int, ...]):
     return nodes, starts, M
 
 
-def _node_rules(t: np.ndarray, weights: np.ndarray, degrees: np.ndarray, span: float):
+def _node_rules(t: np.ndarray, weights: np.ndarray, degrees: np.ndarray, uses, span: float):
     """Rules for the given degrees (descending), from samples ``t`` in [-1, 1].
 
-    Degrees too large to pay off (``4 D > n``) keep the samples. The others come
-    from panel rules (exact for slopes up to ``span``) that first compress the ``n``
-    samples to a few nodes per panel, then one product with a fixed matrix
+    ``uses[g]`` is how many grid points evaluate degree ``g``'s rule. Degrees too
+    large to pay off (``4 D > n``) keep the samples. The others come from panel
+    rules (exact for slopes up to ``span``) that first compress the ``n`` samples
+    to a few nodes per panel, then one product with a fixed matrix
     (:func:`_panels_to_rules`); or, when panels would not save work, straight from
-    the samples in one batched barycentric pass.
+    the samples in one batched barycentric pass. A small grid (one point for
+    :func:`loss_at`) skips all that when evaluating the samples costs less.
     """
     n = t.shape[0]
-    rules = {int(d): (t, weights) for d in degrees[4 * degrees > n]}
-    small = degrees[4 * degrees <= n]
+    keep = 4 * degrees > n
+    small = degrees[~keep]
     if small.size:
         panels = np.array([2, 4, 8, 16, 32])
         d = _raw_degrees(span / panels)
         fits = panels * d <= small.sum()  # at most as many panel nodes as rule nodes
+        best = int(np.argmin(np.where(fits, d, n)))  # cheapest per-sample pass
+        cost = n * (int(d[best]) if fits[best] else int(small.sum()))
+        if cost >= int(np.dot(np.asarray(uses)[~keep], n - small)):  # rules save less
+            keep[:] = True
+    rules = {int(k): (t, weights) for k in degrees[keep]}
+    small = degrees[~keep]
+    if small.size:
         if fits.any():
-            best = int(np.argmin(np.where(fits, d, n)))  # cheapest per-sample pass
             panels, d = int(panels[best]), int(d[best])
             nodes, starts, M = _panels_to_rules(panels, d, tuple(small.tolist()))
             W = M @ _panel_rule(t, weights, panels, d)
@@ -335,10 +348,12 @@ def _logistic_sums(x, y, g0, g1, loss, max_elements):
     order = np.argsort(np.abs(g1), kind="stable")
     slopes = g1[order]
     degrees = chebyshev_degrees(slopes, half)
-    distinct = degrees[np.r_[True, degrees[1:] != degrees[:-1]]][::-1]  # degrees is sorted
+    first = np.flatnonzero(np.r_[True, degrees[1:] != degrees[:-1]])  # degrees is sorted
+    distinct = degrees[first][::-1]
+    uses = g0.shape[0] * np.diff(np.r_[first, len(degrees)])[::-1]  # grid points per degree
     points = (x - mid) / half if half > 0 else np.zeros(n)
     weights = np.stack([np.ones(n), y], axis=1)  # (n, 2): sum of g, sum of y g
-    rules = _node_rules(points, weights, distinct, float(np.abs(g1).max()) * half)
+    rules = _node_rules(points, weights, distinct, uses, float(np.abs(g1).max()) * half)
 
     bce = loss == "bce"
     split_exp = np.abs(g0).max() + np.abs(g1).max() * max(abs(lo), abs(hi)) <= _EXP_SAFE
@@ -361,12 +376,12 @@ def _logistic_sums(x, y, g0, g1, loss, max_elements):
             j = min(i + rows, g0.shape[0])
             z = buffer[: (j - i) * b * d].reshape(j - i, b * d)
             if split_exp:
-                zt = torch.from_numpy(z)
-                torch.add(u[i:j], v, out=zt)
+                zt, ui = torch.from_numpy(z), u[i:j]
+                torch.add(ui, v, out=zt)
                 if bce:
                     np.log(z, out=z)  # softplus(z) - w0
                 else:
-                    torch.div(u[i:j], zt, out=zt)  # sigmoid(z)
+                    torch.div(ui, zt, out=zt)  # sigmoid(z)
             else:  # huge |z|: PyTorch's stable softplus / sigmoid on the same memory
                 np.add(g0[i:j, None], slope_x, out=z)
                 zt = torch.from_numpy(z)
