@@ -293,7 +293,7 @@ def _panels_to_rules(panels: int, degree: int, degrees: tuple[int, ...]):
     nodes, starts, B, totals = _basis(_panel_nodes(panels, degree), degrees)
     sizes = np.asarray(degrees)
     M = np.ascontiguousarray((B / np.repeat(totals, sizes, axis=1)).T)
-    nodes.flags.writeable = M.flags.writeable = False
+    nodes.flags.writeable = starts.flags.writeable = M.flags.writeable = False
     return nodes, starts, M
 
 
