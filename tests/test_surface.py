@@ -217,3 +217,22 @@ def test_loss_at_agrees_with_the_compressed_surface():
         for i, j in [(0, 0), (5, 20), (28, 24)]:
             point = loss_at(x, y, float(w0[i]), float(w1[j]), model="logistic", loss=loss)
             assert point == pytest.approx(float(s.loss[i, j]), rel=1e-12, abs=1e-13)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_logistic_surface_equals_naive_on_random_data(seed):
+    """Random sizes, spreads, shifts and slopes (every path: nodes, samples, huge |z|)."""
+    gen = torch.Generator().manual_seed(seed)
+    n = int(torch.randint(1, 1500, (1,), generator=gen))
+    spread = float(10 ** (torch.rand(1, generator=gen) * 3 - 1.5))
+    x = torch.randn(n, generator=gen, dtype=torch.float64) * spread + (seed % 3 - 1) * 5.0
+    if seed == 5:
+        x = torch.full((n,), 2.0, dtype=torch.float64)  # every x equal
+    y = torch.rand(n, generator=gen, dtype=torch.float64).round() if seed % 2 else torch.rand(n)
+    w0 = torch.linspace(-12, 9, int(torch.randint(1, 12, (1,), generator=gen)))
+    w1_max = float(10 ** (torch.rand(1, generator=gen) * 2.5 - 0.5))
+    w1 = torch.linspace(-w1_max / 3, w1_max, int(torch.randint(1, 16, (1,), generator=gen)))
+    for loss in ("mse", "bce"):
+        s = loss_surface(x, y, w0, w1, model="logistic", loss=loss)
+        ref = naive_surface(x, y, w0.double(), w1.double(), "logistic", loss)
+        assert torch.allclose(s.loss, ref, rtol=1e-9, atol=1e-11), (n, spread, w1_max)
