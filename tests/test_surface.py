@@ -9,6 +9,7 @@ import torch
 from dlbasics.data import logistic_toy, regression_data
 from dlbasics.surface import (
     Surface,
+    _node_rules,
     _rules,
     chebyshev_degrees,
     chebyshev_rule,
@@ -125,8 +126,14 @@ def test_chebyshev_nodes_stand_in_for_samples_at_any_slope(w1_max, compressed):
     x, y, _ = logistic_toy(n=2000)
     w0 = torch.linspace(-15, 15, 7, dtype=torch.float64)
     w1 = torch.linspace(-w1_max, w1_max, 5, dtype=torch.float64) if w1_max else torch.zeros(1)
-    degree = int(chebyshev_degrees([w1_max], 1.0)[0])  # logistic_toy's x spans [-1, 1]
-    assert (4 * degree <= 2000) == compressed, "too wiggly for nodes: falls back to the samples"
+    degree = chebyshev_degrees([w1_max], 1.0)  # logistic_toy's x spans [-1, 1]
+    t = x.reshape(-1).double().numpy()
+    c = np.ones((2000, 1))
+    points, _ = _node_rules(t, c, degree, [10_000], w1_max)[int(degree[0])]
+    if compressed:
+        assert points.shape == (int(degree[0]),) and points.shape[0] < 500
+    else:
+        assert points is t, "too wiggly for nodes: falls back to the samples"
     for loss in ("mse", "bce"):
         s = loss_surface(x, y, w0, w1, model="logistic", loss=loss)
         ref = naive_surface(x, y, w0, w1, "logistic", loss)
@@ -141,6 +148,30 @@ def test_chebyshev_degrees_grow_with_slope_and_range():
     assert chebyshev_degrees([10.0], 2.0)[0] > d[-1]  # twice the range is twice the slope
     assert chebyshev_degrees([20.0], 1.0)[0] == chebyshev_degrees([10.0], 2.0)[0]
     assert chebyshev_degrees([3.0], 0.0)[0] == 1  # every x equal
+
+
+@pytest.mark.parametrize(
+    ("args", "err", "match"),
+    [
+        (([1.0], -1.0), ValueError, "half_width must be >= 0"),
+        (([1.0], float("nan")), ValueError, "half_width must be finite"),
+        (([1.0], "wide"), TypeError, "half_width must be a real number"),
+        (([1.0, float("inf")], 1.0), ValueError, "slopes must be 1-D and finite"),
+        (([[1.0]], 1.0), ValueError, "slopes must be 1-D and finite"),
+    ],
+)
+def test_chebyshev_degrees_bad_input(args, err, match):
+    with pytest.raises(err, match=match):
+        chebyshev_degrees(*args)
+
+
+def test_surface_rejects_nonfinite_inputs_of_any_float_dtype():
+    """bfloat16 has no NumPy twin: the finiteness check falls back to PyTorch."""
+    x = torch.tensor([0.0, 1.0, float("inf")], dtype=torch.bfloat16)
+    with pytest.raises(ValueError, match="x must contain only finite"):
+        loss_surface(x, torch.zeros(3), [0.0], [0.0], model="logistic", loss="bce")
+    s = loss_surface(x[:2], torch.zeros(2), [0.0], [0.0], model="logistic", loss="bce")
+    assert s.loss.item() == pytest.approx(np.log(2))
 
 
 def test_chebyshev_rule_sums_polynomials_exactly_and_handles_points_on_nodes():

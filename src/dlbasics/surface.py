@@ -171,7 +171,13 @@ def chebyshev_degrees(slopes, half_width: float) -> np.ndarray:
         (slope or range 0), otherwise ``ceil(34.5 / asinh(pi / (|w1| h)))`` rounded up
         to a multiple of 16 (for Week 3's grid: 16 to 112 nodes instead of 2000 samples).
     """
-    raw = _raw_degrees(np.asarray(slopes, dtype=np.float64) * float(half_width))
+    half_width = check_real(half_width, "half_width")
+    if half_width < 0:
+        raise ValueError(f"half_width must be >= 0, got {half_width}")
+    slopes = np.asarray(slopes, dtype=np.float64)
+    if slopes.ndim != 1 or not np.all(np.isfinite(slopes)):
+        raise ValueError(f"slopes must be 1-D and finite, got shape {slopes.shape}")
+    raw = _raw_degrees(slopes * half_width)
     return np.where(raw > 1, -(-raw // _DEGREE_STEP) * _DEGREE_STEP, raw)
 
 
@@ -310,26 +316,26 @@ def _node_rules(t: np.ndarray, weights: np.ndarray, degrees: np.ndarray, uses, s
     """
     n = t.shape[0]
     keep = 4 * degrees > n
-    small = degrees[~keep]
-    if small.size:
-        panels = np.array([2, 4, 8, 16, 32])
-        d = _raw_degrees(span / panels)
-        fits = panels * d <= small.sum()  # at most as many panel nodes as rule nodes
-        best = int(np.argmin(np.where(fits, d, n)))  # cheapest per-sample pass
-        cost = n * (int(d[best]) if fits[best] else int(small.sum()))
-        if cost >= int(np.dot(np.asarray(uses)[~keep], n - small)):  # rules save less
-            keep[:] = True
     rules = {int(k): (t, weights) for k in degrees[keep]}
-    small = degrees[~keep]
-    if small.size:
-        if fits.any():
-            panels, d = int(panels[best]), int(d[best])
-            nodes, starts, M = _panels_to_rules(panels, d, tuple(small.tolist()))
-            W = M @ _panel_rule(t, weights, panels, d)
-            found = [(nodes[a : a + k], W[a : a + k]) for a, k in zip(starts, small, strict=True)]
-        else:
-            found = _rules(t, weights, small)
-        rules.update(zip(small.tolist(), found, strict=True))
+    small, small_uses = degrees[~keep], np.asarray(uses)[~keep]
+    if not small.size:
+        return rules
+    panels = np.array([2, 4, 8, 16, 32])
+    d = _raw_degrees(span / panels)
+    fits = panels * d <= small.sum()  # at most as many panel nodes as rule nodes
+    best = int(np.argmin(np.where(fits, d, n)))  # cheapest per-sample pass
+    cost = n * (int(d[best]) if fits[best] else int(small.sum()))
+    if cost >= int(np.dot(small_uses, n - small)):  # the rules would save less than they cost
+        rules.update((int(k), (t, weights)) for k in small)
+        return rules
+    if fits[best]:
+        panels, d = int(panels[best]), int(d[best])
+        nodes, starts, M = _panels_to_rules(panels, d, tuple(small.tolist()))
+        W = M @ _panel_rule(t, weights, panels, d)
+        found = [(nodes[a : a + k], W[a : a + k]) for a, k in zip(starts, small, strict=True)]
+    else:
+        found = _rules(t, weights, small)
+    rules.update(zip(small.tolist(), found, strict=True))
     return rules
 
 
@@ -421,7 +427,8 @@ def loss_surface(
         w1: 1-D grid of slopes, finite, non-empty.
         model: ``"linear"`` or ``"logistic"``.
         loss: ``"sse"``, ``"mse"`` or ``"bce"`` (logistic only).
-        max_elements: largest intermediate ``(rows, len(w1), nodes)`` block; bounds memory.
+        max_elements: largest block of ``w0`` rows times ``(slope, node)`` pairs, in
+            numbers; bounds memory (the default keeps PyTorch's kernels on one thread).
 
     Returns:
         A :class:`Surface` with ``loss`` of shape ``(len(w0), len(w1))``.
