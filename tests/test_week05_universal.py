@@ -187,19 +187,21 @@ def _one_layer(width: int, act: torch.nn.Module, *tail: torch.nn.Module) -> torc
     return torch.nn.Sequential(torch.nn.Linear(1, width), act, torch.nn.Linear(width, 1), *tail)
 
 
+def _fit_then_predict(net, loss_fn, x, y, lr: float, epochs: int) -> torch.Tensor:
+    """Train ``net`` with Adam for ``epochs`` full-batch steps and return ``net(x)``."""
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    fit(net, loss_fn, optimizer, x, y, epochs, record_every=epochs)
+    with torch.no_grad():
+        return net(x)
+
+
 def test_relu_layer_learns_the_step_shaped_probability() -> None:
     x, y, prob = data.step_prob()
-    net = _one_layer(256, torch.nn.ReLU())
-    optimizer = torch.optim.Adam(net.parameters(), lr=0.02)
-    fit(net, torch.nn.BCEWithLogitsLoss(), optimizer, x, y, 500, record_every=500)
-    with torch.no_grad():
-        phat = torch.sigmoid(net(x))
+    bce = torch.nn.BCEWithLogitsLoss()
+    phat = torch.sigmoid(_fit_then_predict(_one_layer(256, torch.nn.ReLU()), bce, x, y, 0.02, 500))
     # a straight logit (logistic regression) cannot follow the plateaus; the bent line can
     logistic = _one_layer(1, torch.nn.Identity())
-    optimizer = torch.optim.Adam(logistic.parameters(), lr=0.05)
-    fit(logistic, torch.nn.BCEWithLogitsLoss(), optimizer, x, y, 500, record_every=500)
-    with torch.no_grad():
-        plin = torch.sigmoid(logistic(x))
+    plin = torch.sigmoid(_fit_then_predict(logistic, bce, x, y, 0.05, 500))
     mae, mae_lin = (phat - prob).abs().mean(), (plin - prob).abs().mean()
     assert mae < 0.04
     assert mae < mae_lin / 2
@@ -208,10 +210,8 @@ def test_relu_layer_learns_the_step_shaped_probability() -> None:
 def test_relu_layer_fits_the_curve_to_5e_4() -> None:
     x, y, truth = data.wavy_curve()
     net = _one_layer(512, torch.nn.ReLU())
-    optimizer = torch.optim.Adam(net.parameters(), lr=0.005)
-    fit(net, torch.nn.MSELoss(), optimizer, x, y, 1000, record_every=1000)
-    with torch.no_grad():
-        mse_truth = float(((net(x) - truth) ** 2).mean())
+    yhat = _fit_then_predict(net, torch.nn.MSELoss(), x, y, 0.005, 1000)
+    mse_truth = float(((yhat - truth) ** 2).mean())
     assert mse_truth <= 5e-4
 
 
