@@ -10,7 +10,7 @@ Markdown table (the one in README.md, "Performance"). Measures, in one process:
 
 - ``surface_speedup`` (MSE, BCE): ``dlbasics.surface.loss_surface`` against a naive
   per-grid-point loop written the way the lecture does it (``map`` over the flattened
-  grid, one loss per point) on Week 3's grid: w0 in [-10, 3), w1 in [-1, 10), step
+  grid, one loss per point) on Week 4's grid: w0 in [-10, 3), w1 in [-1, 10), step
   0.15, 2000 samples. Both results are checked equal first; value = median naive
   time / median helper time, the two timed turn about (:func:`interleaved_medians`).
 - ``animation_seconds``: building one 30-frame fit-plus-surface animation (Week 1).

@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def irony_of_spec_table() -> dict[str, torch.Tensor]:
-    """Week 4: 2000 points, logit 5 + 15x (x < 0) / 5 - 5x (x >= 0), y ~ Bernoulli."""
+    """Week 5: 2000 points, logit 5 + 15x (x < 0) / 5 - 5x (x >= 0), y ~ Bernoulli."""
     x, y, prob = irony_of_spec(n=2000, seed=SEED)
     return {"x": x, "prob": prob, "y": y}
 

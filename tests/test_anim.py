@@ -83,7 +83,7 @@ def week1_anim(week1) -> Animation:
 
 @pytest.fixture(scope="module")
 def week3():
-    """A Week 3-style logistic run: Sequential(Linear(1, 1), Sigmoid()) by SGD on BCE."""
+    """A Week 4-style logistic run: Sequential(Linear(1, 1), Sigmoid()) by SGD on BCE."""
     x, y, prob = logistic_toy()
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Sigmoid())

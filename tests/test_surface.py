@@ -221,7 +221,7 @@ def test_surface_matches_naive_where_logits_are_huge():
 
 
 def test_week3_grid_uses_few_nodes_and_equals_naive():
-    """Week 3's grid: 16-112 nodes per slope instead of 2000 samples, same numbers."""
+    """Week 4's grid: 16-112 nodes per slope instead of 2000 samples, same numbers."""
     x, y, _ = logistic_toy()
     w0, w1 = torch.arange(-10, 3, 0.45), torch.arange(-1, 10, 0.45)
     d = chebyshev_degrees(w1.numpy(), 1.0)

@@ -1,4 +1,4 @@
-"""Week 5: the one-step activation ``h`` and hand-set networks behind Cybenko's theorem.
+"""Week 6: the one-step activation ``h`` and hand-set networks behind Cybenko's theorem.
 
 * :func:`step_unit` / :class:`StepUnit`:
   ``h(u) = sigmoid(s (u - left)) + sigmoid(-s (u - right)) - 1``, about 1 on

@@ -4,11 +4,11 @@ Generators (all seeded, all return float32 tensors):
 
 * :func:`regression_data`: Week 1, ``y = 2.5 + 4 x + N(0, 0.5^2)`` on 100 sorted
   standard-normal ``x``.
-* :func:`logistic_toy`: Weeks 2-3, 2000 points on [-1, 1], ``pi = sigmoid(-1 + 5 x)``.
-* :func:`hours_passed`: Week 2's four students (hours studied, passed or not).
-* :func:`irony_of_spec`: Week 4, the rise-then-fall success probability; shipped as
+* :func:`logistic_toy`: Weeks 3-4, 2000 points on [-1, 1], ``pi = sigmoid(-1 + 5 x)``.
+* :func:`hours_passed`: Week 3's four students (hours studied, passed or not).
+* :func:`irony_of_spec`: Week 5, the rise-then-fall success probability; shipped as
   ``data/irony_of_spec.csv`` and read back with :func:`load_csv`.
-* :func:`step_prob`, :func:`wavy_curve`: Week 5's step-shaped probability and curve.
+* :func:`step_prob`, :func:`wavy_curve`: Week 6's step-shaped probability and curve.
 
 :func:`mnist_3_vs_7` loads MNIST through torchvision (``download=True``) from the
 folder named by the ``DLBASICS_DATA`` environment variable.
@@ -85,7 +85,7 @@ def _bernoulli_on_grid(logit, n: int, seed: int) -> tuple[torch.Tensor, torch.Te
 def logistic_toy(
     n: int = 2000, w0: float = -1.0, w1: float = 5.0, seed: int = SEED
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Weeks 2-3: ``x`` evenly spaced on [-1, 1], ``y ~ Bernoulli(sigmoid(w0 + w1 x))``.
+    """Weeks 3-4: ``x`` evenly spaced on [-1, 1], ``y ~ Bernoulli(sigmoid(w0 + w1 x))``.
 
     Returns:
         ``x``, ``y`` and the true probability ``prob``, each of shape ``(n, 1)``.
@@ -94,7 +94,7 @@ def logistic_toy(
 
 
 def hours_passed() -> tuple[torch.Tensor, torch.Tensor]:
-    """Week 2's four students: hours studied ``x = 1, 2, 3, 4`` and passed ``y = 0, 0, 1, 1``.
+    """Week 3's four students: hours studied ``x = 1, 2, 3, 4`` and passed ``y = 0, 0, 1, 1``.
 
     Returns:
         ``x`` and ``y``, each float32 of shape ``(4, 1)`` (one feature, one target column).
@@ -105,14 +105,14 @@ def hours_passed() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def irony_logit(x: torch.Tensor) -> torch.Tensor:
-    """Week 4's true logit: ``5 + 15 x`` for ``x < 0`` and ``5 - 5 x`` for ``x >= 0``."""
+    """Week 5's true logit: ``5 + 15 x`` for ``x < 0`` and ``5 - 5 x`` for ``x >= 0``."""
     return torch.where(x < 0, 5 + 15 * x, 5 - 5 * x)
 
 
 def irony_of_spec(
     n: int = 2000, seed: int = SEED
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Week 4's "irony of spec" data: success rises with ``x`` up to 0, then falls.
+    """Week 5's "irony of spec" data: success rises with ``x`` up to 0, then falls.
 
     ``x`` is evenly spaced on [-1, 1], ``prob = sigmoid(irony_logit(x))`` and
     ``y ~ Bernoulli(prob)`` drawn after ``torch.manual_seed(seed)``.
@@ -124,14 +124,14 @@ def irony_of_spec(
 
 
 def step_logit(x: torch.Tensor) -> torch.Tensor:
-    """Week 5's step-shaped logit: ``15 x + 6`` below -0.2, -1 on (-0.2, 0.4), -3 elsewhere."""
+    """Week 6's step-shaped logit: ``15 x + 6`` below -0.2, -1 on (-0.2, 0.4), -3 elsewhere."""
     u = torch.full_like(x, -3.0)
     u = torch.where(x < -0.2, 15 * x + 6, u)
     return torch.where((x > -0.2) & (x < 0.4), torch.full_like(x, -1.0), u)
 
 
 def step_prob(n: int = 2000, seed: int = SEED) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Week 5's step-shaped success probability on [-1, 1].
+    """Week 6's step-shaped success probability on [-1, 1].
 
     Returns:
         ``x``, ``y ~ Bernoulli(prob)`` and ``prob = sigmoid(step_logit(x))``, each ``(n, 1)``.
@@ -140,14 +140,14 @@ def step_prob(n: int = 2000, seed: int = SEED) -> tuple[torch.Tensor, torch.Tens
 
 
 def wavy_truth(x: torch.Tensor) -> torch.Tensor:
-    """Week 5's curve ``exp(-x) * |cos 3x| * sin 3x``."""
+    """Week 6's curve ``exp(-x) * |cos 3x| * sin 3x``."""
     return torch.exp(-x) * torch.abs(torch.cos(3 * x)) * torch.sin(3 * x)
 
 
 def wavy_curve(
     n: int = 2000, sigma: float = 0.05, seed: int = SEED
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Week 5's curve with noise: ``y = wavy_truth(x) + N(0, sigma^2)`` on [0, 2].
+    """Week 6's curve with noise: ``y = wavy_truth(x) + N(0, sigma^2)`` on [0, 2].
 
     Returns:
         ``x``, ``y`` and the noiseless ``truth``, each of shape ``(n, 1)``.

@@ -1,9 +1,9 @@
 """Small models shared by the posts: logistic regression written two ways.
 
-* :class:`LogisticRegression` subclasses ``torch.nn.Module`` (Week 2's lesson):
+* :class:`LogisticRegression` subclasses ``torch.nn.Module`` (Week 3's lesson):
   a linear layer in ``__init__``, the sigmoid applied in ``forward``.
 * :func:`logistic_sequential` builds the same model as
-  ``nn.Sequential(nn.Linear(in_features, 1), nn.Sigmoid())`` (Week 3 uses this form).
+  ``nn.Sequential(nn.Linear(in_features, 1), nn.Sigmoid())`` (Week 4 uses this form).
 
 Both hold their parameters in one ``nn.Linear``; :func:`linear_of` finds it in
 either form (or in a bare ``nn.Linear``, a model that outputs logits), so

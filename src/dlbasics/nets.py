@@ -1,6 +1,6 @@
-"""Small networks with hand-set weights, and tools to read them back (Week 4).
+"""Small networks with hand-set weights, and tools to read them back (Week 5).
 
-The networks here all have the shape of Week 4's "bent line":
+The networks here all have the shape of Week 5's "bent line":
 
     X (n, 1) --Linear(1, k, bias=False)--> u (n, k) --ReLU--> v (n, k)
              --Linear(k, 1)--> yhat (n, 1)  [--Sigmoid--> probability]

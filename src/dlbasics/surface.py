@@ -3,7 +3,7 @@
 Models (``x`` is one feature, ``n`` samples):
 
 * ``"linear"``: ``yhat = w0 + w1 * x`` (Week 1).
-* ``"logistic"``: ``yhat = sigmoid(w0 + w1 * x)`` (Weeks 2-3).
+* ``"logistic"``: ``yhat = sigmoid(w0 + w1 * x)`` (Weeks 3-4).
 
 Losses: ``"sse"``, ``"mse"`` and, for the logistic model, ``"bce"`` (computed
 from the logit ``z = w0 + w1 x`` as ``softplus(z) - y z``, so it stays finite
@@ -15,7 +15,7 @@ How it is fast (all arithmetic float64):
 * logistic model: the ``n`` samples are replaced by a few Chebyshev nodes that
   carry interpolation weights (:func:`chebyshev_rule`), exact to rounding because the
   summand is analytic in ``x``; how many nodes depends on the slope
-  (:func:`chebyshev_degrees`: 16 to 112 on Week 3's grid instead of 2000 samples).
+  (:func:`chebyshev_degrees`: 16 to 112 on Week 4's grid instead of 2000 samples).
   The samples are first gathered into short rules on a few panels of ``[min x, max x]``
   (``n x ~20`` work), which a fixed matrix maps to every slope group's rule. Then the
   grid is broadcast as ``(w0, w1, node)`` in blocks below ``max_elements`` numbers,
@@ -169,7 +169,7 @@ def chebyshev_degrees(slopes, half_width: float) -> np.ndarray:
     Returns:
         ``int64`` array of shape ``(b,)``: 1 where the summand does not depend on ``x``
         (slope or range 0), otherwise ``ceil(34.5 / asinh(pi / (|w1| h)))`` rounded up
-        to a multiple of 16 (for Week 3's grid: 16 to 112 nodes instead of 2000 samples).
+        to a multiple of 16 (for Week 4's grid: 16 to 112 nodes instead of 2000 samples).
     """
     half_width = check_real(half_width, "half_width")
     if half_width < 0:

@@ -82,7 +82,7 @@ class History:
         """Flattened parameter snapshots as an array of shape ``(len(self), p)``.
 
         ``names`` picks and orders the parameters (default: recording order).
-        For Week 3's ``Sequential(Linear(1, 1), Sigmoid())`` use
+        For Week 4's ``Sequential(Linear(1, 1), Sigmoid())`` use
         ``names=["0.bias", "0.weight"]`` to get ``(w0, w1)`` pairs.
         """
         if not self.params:

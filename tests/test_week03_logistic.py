@@ -1,4 +1,4 @@
-"""Week 2 (logistic regression as an nn.Module): dlbasics.models, data.hours_passed and the
+"""Week 3 (logistic regression as an nn.Module): dlbasics.models, data.hours_passed and the
 post's teaching claims, checked through dlbasics directly (the post itself is executed by
 tests/test_posts.py).
 

@@ -1,4 +1,4 @@
-"""Week 4 (deep nets with ReLU): dlbasics.nets, the irony-of-spec CSV and the post's claims.
+"""Week 5 (deep nets with ReLU): dlbasics.nets, the irony-of-spec CSV and the post's claims.
 
 The teaching claims are checked through dlbasics and torch directly, not by running the post:
 the six constructions of the bent line agree, the hand-set net reproduces the true logit,

@@ -1,4 +1,4 @@
-"""Week 5: the one-step activation h, hand-set staircases (Cybenko's intuition), the fits the
+"""Week 6: the one-step activation h, hand-set staircases (Cybenko's intuition), the fits the
 post relies on, and the MNIST 3-vs-7 loader with its error messages."""
 
 from __future__ import annotations
@@ -365,7 +365,7 @@ def test_failed_download_names_the_folder_and_the_fix(monkeypatch, tmp_path: Pat
 
 # ---------------------------------------------------------------- the executed post
 
-POST = "05-universal-approximation-mnist"
+POST = "06-universal-approximation-mnist"
 
 
 def _shown(nb) -> str:

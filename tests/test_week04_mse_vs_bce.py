@@ -1,4 +1,4 @@
-"""Week 3 (MSE vs. BCE): the convexity helper and the post's teaching claims, through dlbasics.
+"""Week 4 (MSE vs. BCE): the convexity helper and the post's teaching claims, through dlbasics.
 
 The claims come from the lecture "the greatness of BCE loss": on the toy data
 ``y ~ Bernoulli(sigmoid(-1 + 5 x))`` a sigmoid net trained with SGD (lr 0.05)
