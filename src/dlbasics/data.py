@@ -10,8 +10,8 @@ Generators (all seeded, all return float32 tensors):
   ``data/irony_of_spec.csv`` and read back with :func:`load_csv`.
 * :func:`step_prob`, :func:`wavy_curve`: Week 6's step-shaped probability and curve.
 
-:func:`mnist_3_vs_7` loads MNIST through torchvision (``download=True``) from the
-folder named by the ``DLBASICS_DATA`` environment variable.
+:func:`mnist` (all ten digits) and :func:`mnist_3_vs_7` load MNIST through torchvision
+(``download=True``) from the folder named by the ``DLBASICS_DATA`` environment variable.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ __all__ = [
     "load_csv",
     "data_path",
     "data_root",
+    "mnist",
     "mnist_3_vs_7",
     "SEED",
 ]
@@ -211,35 +212,10 @@ def data_root() -> Path:
     return Path(base) / "dlbasics"
 
 
-def mnist_3_vs_7(
-    train: bool = True, root: str | os.PathLike | None = None, digits: tuple[int, int] = (3, 7)
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """MNIST images of two digits, flattened, for binary classification.
-
-    Uses ``torchvision.datasets.MNIST(root, train=train, download=True)``: it
-    downloads into ``root`` once and then reads the local files (an offline copy
-    laid out like torchvision's works without a network).
-
-    Args:
-        train: training split (``True``) or test split.
-        root: data folder; default :func:`data_root` (``$DLBASICS_DATA``).
-        digits: the two digits ``(negative, positive)``; labels become 0 and 1.
-
-    Returns:
-        ``X`` of shape ``(n, 784)`` with values in [0, 1] (float32) and ``y`` of
-        shape ``(n, 1)`` with 0.0 for ``digits[0]`` and 1.0 for ``digits[1]``.
-    """
+def _mnist_dataset(train: bool, root: str | os.PathLike | None):
+    """torchvision's MNIST split (``download=True``) from ``root`` or :func:`data_root`."""
     if not isinstance(train, bool):
         raise TypeError(f"train must be a bool, got {type(train).__name__}")
-    if not (isinstance(digits, (tuple, list)) and len(digits) == 2):
-        raise TypeError(f"digits must be a pair of ints like (3, 7), got {digits!r}")
-    for d in digits:
-        if isinstance(d, bool) or not isinstance(d, int):
-            raise TypeError(f"digits must be ints from 0 to 9, got {digits!r}")
-        if not 0 <= d <= 9:
-            raise ValueError(f"digits must be between 0 and 9, got {digits!r}")
-    if digits[0] == digits[1]:
-        raise ValueError(f"digits must be two different digits, got {digits!r}")
     root = Path(root).expanduser() if root is not None else data_root()
     if root.exists() and not root.is_dir():
         raise ValueError(f"data root {root} exists but is not a folder")
@@ -259,14 +235,77 @@ def mnist_3_vs_7(
     from torchvision.datasets import MNIST
 
     try:
-        ds = MNIST(root=str(root), train=train, download=True)
+        return MNIST(root=str(root), train=train, download=True)
     except RuntimeError as err:  # torchvision's "Error downloading ..." (e.g. offline)
         raise RuntimeError(
             f"MNIST is not in {raw} and could not be downloaded there ({err}); connect to "
             "the internet once, or set DLBASICS_DATA to a folder that holds MNIST/raw/"
         ) from err
+
+
+def _check_digits(digits: object, *, pair: bool) -> tuple[int, ...]:
+    what = "a pair of ints like (3, 7)" if pair else "a sequence of ints from 0 to 9"
+    if not isinstance(digits, (tuple, list)) or (pair and len(digits) != 2) or not digits:
+        raise TypeError(f"digits must be {what}, got {digits!r}")
+    for d in digits:
+        if isinstance(d, bool) or not isinstance(d, int):
+            raise TypeError(f"digits must be ints from 0 to 9, got {digits!r}")
+        if not 0 <= d <= 9:
+            raise ValueError(f"digits must be between 0 and 9, got {digits!r}")
+    if len(set(digits)) != len(digits):
+        raise ValueError(f"digits must be {'two ' if pair else ''}different digits, got {digits!r}")
+    return tuple(digits)
+
+
+def mnist(
+    train: bool = True,
+    *,
+    digits: tuple[int, ...] | None = None,
+    flatten: bool = True,
+    root: str | os.PathLike | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST images and their digit labels, pixels scaled to [0, 1].
+
+    Uses ``torchvision.datasets.MNIST(root, train=train, download=True)``: it
+    downloads into ``root`` once and then reads the local files.
+
+    Args:
+        train: training split (``True``) or test split.
+        digits: keep only these digits (default: all ten); labels stay the digits.
+        flatten: ``X`` of shape ``(n, 784)`` (``True``) or images ``(n, 1, 28, 28)``.
+        root: data folder; default :func:`data_root` (``$DLBASICS_DATA``).
+
+    Returns:
+        ``X`` (float32, values in [0, 1]) and ``y`` of shape ``(n,)`` (int64, 0-9).
+    """
+    if not isinstance(flatten, bool):
+        raise TypeError(f"flatten must be a bool, got {type(flatten).__name__}")
+    keep_digits = _check_digits(digits, pair=False) if digits is not None else None
+    ds = _mnist_dataset(train, root)
     images, labels = ds.data, ds.targets
-    keep = (labels == digits[0]) | (labels == digits[1])
-    X = images[keep].reshape(-1, 28 * 28).float() / 255.0
-    y = (labels[keep] == digits[1]).float().reshape(-1, 1)
+    if keep_digits is not None:
+        keep = torch.isin(labels, torch.tensor(keep_digits))
+        images, labels = images[keep], labels[keep]
+    X = images.float() / 255.0
+    X = X.reshape(-1, 28 * 28) if flatten else X.reshape(-1, 1, 28, 28)
+    return X, labels.long()
+
+
+def mnist_3_vs_7(
+    train: bool = True, root: str | os.PathLike | None = None, digits: tuple[int, int] = (3, 7)
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """MNIST images of two digits, flattened, for binary classification.
+
+    Args:
+        train: training split (``True``) or test split.
+        root: data folder; default :func:`data_root` (``$DLBASICS_DATA``).
+        digits: the two digits ``(negative, positive)``; labels become 0 and 1.
+
+    Returns:
+        ``X`` of shape ``(n, 784)`` with values in [0, 1] (float32) and ``y`` of
+        shape ``(n, 1)`` with 0.0 for ``digits[0]`` and 1.0 for ``digits[1]``.
+    """
+    pair = _check_digits(digits, pair=True)
+    X, labels = mnist(train, digits=pair, root=root)
+    y = (labels == pair[1]).float().reshape(-1, 1)
     return X, y

@@ -19,6 +19,7 @@ A non-finite loss is data, not an error: it is recorded, training stops and
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,7 +29,7 @@ import torch
 from dlbasics._checks import check_int, check_lr, check_matching_rows, check_tensor
 from dlbasics.losses import LossLike, resolve_loss
 
-__all__ = ["History", "fit", "gradient_descent"]
+__all__ = ["History", "EpochLog", "fit", "fit_epochs", "gradient_descent"]
 
 
 @dataclass
@@ -227,3 +228,150 @@ def gradient_descent(
             What -= lr * What.grad
         What.grad = None
     return history
+
+
+# ---------------------------------------------------------------- mini-batch training
+
+
+@dataclass
+class EpochLog:
+    """What a mini-batch run recorded, once per epoch.
+
+    Attributes:
+        epoch: ``[0, 1, ..., epochs]``; record 0 is the untrained net.
+        updates: optimizer steps done by each record (epochs x batches per epoch).
+        metrics: ``{name: one value per record}``: ``"<set>_loss"`` (and
+            ``"<set>_acc"`` with ``accuracy=True``) for every evaluated data set,
+            measured in ``net.eval()`` mode, plus ``"batch_loss"``: the mean loss of
+            the mini-batches of that epoch, in ``net.train()`` mode (nan for epoch 0).
+        diverged: ``True`` when a non-finite batch loss stopped the run early.
+        seconds: wall-clock time spent in training steps, per epoch (0.0 for epoch 0).
+    """
+
+    epoch: list[int] = field(default_factory=list)
+    updates: list[int] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)
+    diverged: bool = False
+    seconds: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def __getitem__(self, name: str) -> list[float]:
+        if name not in self.metrics:
+            raise KeyError(f"no metric {name!r}; recorded: {sorted(self.metrics)}")
+        return self.metrics[name]
+
+
+def _device_of(net: torch.nn.Module) -> torch.device:
+    first = next(net.parameters(), None)
+    return first.device if first is not None else torch.device("cpu")
+
+
+def _evaluate(net, loss_fn, X, y, with_accuracy: bool) -> dict[str, float]:
+    from dlbasics.metrics import accuracy
+
+    device = _device_of(net)
+    with torch.no_grad():
+        yhat = net(X.to(device))
+        out = {"loss": float(loss_fn(yhat, y.to(device)))}
+        if with_accuracy:
+            out["acc"] = accuracy(yhat.cpu(), y)
+    return out
+
+
+def fit_epochs(
+    net: torch.nn.Module,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    optimizer: torch.optim.Optimizer,
+    loader,
+    epochs: int,
+    *,
+    evaluate: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
+    accuracy: bool = False,
+) -> EpochLog:
+    """Train ``net`` for ``epochs`` passes over ``loader``, recording metrics per epoch.
+
+    Each batch does the four steps: forward, loss, backward, step (after
+    ``zero_grad``). Batches are moved to the device of ``net``'s parameters, so
+    the same call runs on a CPU or a GPU.
+
+    Args:
+        net: the model; ``net(Xb)`` is compared with ``yb`` by ``loss_fn``.
+        loss_fn: called as ``loss_fn(yhat, y)``; returns a scalar.
+        optimizer: built on ``net.parameters()``.
+        loader: an iterable of ``(Xb, yb)`` batches (e.g. a ``DataLoader``), iterated
+            once per epoch.
+        epochs: number of passes, ``>= 1``.
+        evaluate: ``{name: (X, y)}`` data sets scored after every epoch in eval mode
+            (e.g. ``{"train": (X, y), "test": (XX, yy)}``).
+        accuracy: also record ``"<name>_acc"`` (see :func:`dlbasics.metrics.accuracy`).
+
+    Returns:
+        An :class:`EpochLog`.
+    """
+    if not isinstance(net, torch.nn.Module):
+        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(
+            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
+        )
+    if not hasattr(loader, "__iter__") or isinstance(loader, torch.Tensor):
+        raise TypeError(
+            f"loader must be an iterable of (X, y) batches such as a DataLoader, "
+            f"got {type(loader).__name__}"
+        )
+    check_int(epochs, "epochs", minimum=1)
+    if not isinstance(accuracy, bool):
+        raise TypeError(f"accuracy must be a bool, got {type(accuracy).__name__}")
+    sets = dict(evaluate or {})
+    for name, pair in sets.items():
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise TypeError(f"evaluate[{name!r}] must be a pair (X, y), got {type(pair).__name__}")
+        check_tensor(pair[0], f"evaluate[{name!r}] X")
+        check_tensor(pair[1], f"evaluate[{name!r}] y")
+        check_matching_rows(pair[0], pair[1], f"evaluate[{name!r}] X", f"evaluate[{name!r}] y")
+
+    log = EpochLog()
+    device = _device_of(net)
+
+    def record(epoch: int, updates: int, batch_loss: float, seconds: float) -> None:
+        log.epoch.append(epoch)
+        log.updates.append(updates)
+        log.seconds.append(seconds)
+        log.metrics.setdefault("batch_loss", []).append(batch_loss)
+        net.eval()
+        for name, (X, y) in sets.items():
+            for key, value in _evaluate(net, loss_fn, X, y, accuracy).items():
+                log.metrics.setdefault(f"{name}_{key}", []).append(value)
+
+    record(0, 0, math.nan, 0.0)
+    updates = 0
+    for epoch in range(1, epochs + 1):
+        net.train()
+        start = time.perf_counter()
+        total, count = 0.0, 0
+        for batch in loader:
+            Xb, yb = (t.to(device) for t in batch)
+            loss = loss_fn(net(Xb), yb)
+            if loss.ndim != 0:
+                raise ValueError(f"loss_fn must return a scalar, got shape {tuple(loss.shape)}")
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            updates += 1
+            value = float(loss.detach())
+            total += value * len(Xb)
+            count += len(Xb)
+            if not math.isfinite(value):
+                log.diverged = True
+                break
+        if count == 0:
+            raise ValueError("loader yielded no batches")
+        record(epoch, updates, total / count, time.perf_counter() - start)
+        if log.diverged:
+            break
+    net.eval()
+    return log
