@@ -401,6 +401,33 @@ def test_executed_post_prints_the_promised_numbers(executed_post) -> None:
         ).groups()
         assert a == b
     assert "hidden weights: [-5.0, 5.0, -5.0, 5.0]" in shown
+    # first-layer biases: training gathers kinks at the big cliff
+    near = {
+        name: int(re.search(rf"{name}: (\d+) kinks within 0.1 of the cliff", shown).group(1))
+        for name in ("start", "trained")
+    }
+    assert near["trained"] >= 5 * max(near["start"], 1)
+    # exercise 2: sharp steps hit their heights, blurred ones fall short, sharpness 1 melts
+    centres = {
+        s: [
+            float(v)
+            for v in re.search(rf"sharpness +{s}: 6 hidden units, .*\[(.*)\]", shown)
+            .group(1)
+            .split(",")
+        ]
+        for s in ("20", "5", "1")
+    }
+    assert centres["20"] == pytest.approx([1.0, -1.0, 2.0], abs=0.01)
+    assert all(0.2 < abs(v) / h < 0.9 for v, h in zip(centres["5"], [1, 1, 2], strict=True))
+    assert min(centres["1"]) > 0  # the negative step has melted away
+    # exercise 3: h -> 1 inside, 1/2 at the edge, 0 outside as s grows
+    last = re.search(r"s = +2000: (.*)", shown).group(1)
+    assert [float(v) for v in re.findall(r"= ([0-9.]+)", last)] == [1.0, 1.0, 0.5, 0.0, 0.0]
+    # exercise 4: shuffling the pixels leaves the accuracy about where it was
+    shuffled, plain = map(
+        float, re.search(r"shuffled pixels: ([0-9.]+) \(unshuffled: ([0-9.]+)\)", shown).groups()
+    )
+    assert shuffled >= 0.95 and abs(shuffled - plain) < 0.02
 
 
 def test_post_figures_have_labels_captions_and_alt_text() -> None:
