@@ -57,6 +57,7 @@ PATH_COLOR = "#111111"
 POINT_COLOR = "#d62728"
 MARKER_COLORS = ("#ffd700", "#ff7f0e", "#9467bd", "#17becf", "#8c564b")
 MAX_PATH_POINTS = 400
+SECOND_COLOR = "#9467bd"  # fit, path and point of a compared second run
 
 
 @dataclass(frozen=True)
@@ -319,11 +320,13 @@ def _draw_static(
     elev: float,
     azim: float,
     z_low: float = math.inf,
+    run_names: Sequence[str] | None = None,
 ) -> _Scene:
     """Render data, truth, surface and markers once; return the JPEG and the projections.
 
     ``z_low`` lowers the loss axis below the surface's grid minimum (the path's best
-    losses lie between grid points).
+    losses lie between grid points). ``run_names`` (two names) labels two runs' fits
+    and paths in the legends.
     """
     fig = Figure(figsize=figsize, dpi=dpi, facecolor="white")
     canvas = FigureCanvasAgg(fig)
@@ -345,7 +348,9 @@ def _draw_static(
     ax.set_ylim(low - pad, high + pad)
     xpad = 0.03 * (xs.max() - xs.min()) if xs.max() > xs.min() else 1.0
     ax.set_xlim(xs.min() - xpad, xs.max() + xpad)
-    ax.plot([], [], "-", color=FIT_COLOR, lw=2, label="fit")
+    fit_labels = ["fit"] if run_names is None else [f"fit, {n}" for n in run_names]
+    for color, text in zip((FIT_COLOR, SECOND_COLOR), fit_labels, strict=False):
+        ax.plot([], [], "-", color=color, lw=2, label=text)
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     ax.legend(loc="best", fontsize="small")
@@ -370,7 +375,9 @@ def _draw_static(
                 [p[0]], [p[1]], [p[2]], marker="*", s=160, color=MARKER_COLORS[i % 5],
                 edgecolors="black", linewidths=0.6, label=name, zorder=5, depthshade=False,
             )  # fmt: skip
-        ax3.plot([], [], "o-", color=PATH_COLOR, ms=3, lw=1, label="path")
+        path_labels = ["path"] if run_names is None else [f"path, {n}" for n in run_names]
+        for color, text in zip((PATH_COLOR, SECOND_COLOR), path_labels, strict=False):
+            ax3.plot([], [], "o-", color=color, ms=3, lw=1, label=text)
         ax3.plot([], [], "o", color=POINT_COLOR, ms=6, mec="white", label="now")
         ax3.set_xlabel("w₀", labelpad=-2)
         ax3.set_ylabel("w₁", labelpad=-2)
@@ -467,8 +474,13 @@ def _player_html(
     path: list | None,
     label: str,
     interval: int,
+    more: list[dict] | None = None,
 ) -> str:
-    """The figure: status line, image with SVG overlay, controls, caption and player."""
+    """The figure: status line, image with SVG overlay, controls, caption and player.
+
+    ``more`` holds compared runs: ``{"color", "path", "frames": [[fit_d, pos], ...]}``,
+    each drawn as a ``<g class="dla-more">`` of its own fit, path and point.
+    """
     n = len(frames)
     last = frames[-1]
     data = {
@@ -478,6 +490,7 @@ def _player_html(
         "icons": {"play": _svg_icon("play"), "pause": _svg_icon("pause")},
         "frames": frames,
         "path": path or [],
+        "more": more or [],
     }
     # "<" as \u003c: nothing in the data can close the <script> or open a comment
     payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("<", "\\u003c")
@@ -505,6 +518,7 @@ def _player_html(
             f'fill="{"none" if hollow else POINT_COLOR}" stroke="{POINT_COLOR}" '
             f'stroke-width="2.2" visibility="{"visible" if cur else "hidden"}"/>'
         )
+    overlay += [_more_overlay(run) for run in more or []]
     overlay_svg = "".join(overlay)
     buttons = "".join(
         f'<button type="button" class="dla-{name}" aria-label="{text}" title="{text}">'
@@ -538,6 +552,34 @@ def _player_html(
     )
 
 
+def _more_overlay(run: dict) -> str:
+    """SVG of a compared run at its last frame: fit, path (with halo), dots, point."""
+    color, path = run["color"], run["path"]
+    fit_d, pos = run["frames"][-1]
+    pts = [p for p in path[: pos + 1] if p]
+    d = "".join(("L" if i else "M") + f"{p[0]},{p[1]}" for i, p in enumerate(pts))
+    dots = "".join(f"M{p[0]},{p[1]}h0" for p in pts)
+    cur = path[pos] if pos < len(path) and path[pos] else None
+    cx, cy, hollow = cur if cur else (0, 0, 0)
+    body = (
+        f'<path class="dla-fit" d="{html.escape(fit_d)}" fill="none" stroke="{color}" '
+        'stroke-width="2.8" stroke-linejoin="round" stroke-linecap="round"/>'
+    )
+    if path:
+        body += (
+            f'<path class="dla-path" d="{d}" fill="none" stroke="white" stroke-opacity=".6" '
+            'stroke-width="3.4" stroke-linejoin="round"/>'
+            f'<path class="dla-path" d="{d}" fill="none" stroke="{color}" stroke-width="1.4" '
+            'stroke-linejoin="round"/>'
+            f'<path class="dla-dots" d="{dots}" stroke="{color}" stroke-width="4.2" '
+            'stroke-linecap="round"/>'
+            f'<circle class="dla-now" cx="{cx}" cy="{cy}" r="5.5" '
+            f'fill="{"none" if hollow else color}" stroke="{color}" stroke-width="2.2" '
+            f'visibility="{"visible" if cur else "hidden"}"/>'
+        )
+    return f'<g class="dla-more">{body}</g>'
+
+
 # ------------------------------------------------------------------------ the builder
 
 
@@ -564,8 +606,11 @@ def animate_training(
     azim: float = 40.0,
     quality: int = 80,
     max_bytes: int = 1_000_000,
+    compare: History | None = None,
+    run_names: Sequence[str] = ("run 1", "run 2"),
+    step_name: str = "epoch",
 ) -> Animation:
-    """Replay a training run as a small, self-contained HTML animation.
+    """Replay a training run (or two) as a small, self-contained HTML animation.
 
     Args:
         history: the run, from :func:`dlbasics.train.fit` or ``gradient_descent``;
@@ -589,6 +634,13 @@ def animate_training(
         elev, azim: viewing angles of the 3-D panel in degrees.
         quality: JPEG quality of the static image (1-95).
         max_bytes: largest HTML allowed; a bigger result raises ``ValueError``.
+        compare: a second run of the same model on the same data, drawn in purple
+            beside ``history``. Each run is replayed from its first to its last
+            record over the same frames, so runs of equal length in epochs (or in
+            updates) stay in step; ``frames`` may not exceed either run's records.
+        run_names: the two runs' names, for the legends and status line.
+        step_name: what ``History.epoch`` counts, for the status line (``"epoch"``;
+            ``"update"`` for a mini-batch run recorded after every update).
 
     Returns:
         An :class:`Animation`; display it (last expression of a cell) or ``.save(path)``.
@@ -633,35 +685,42 @@ def animate_training(
         raise ValueError("markers are drawn on the surface: pass surface= as well")
 
     names = _pick_param_names(history, param_names)
-    for k, t in enumerate(history.yhat):
-        if t.numel() != xs.size:
-            raise ValueError(
-                f"history.yhat[{k}] has {t.numel()} values but x has {xs.size}; "
-                "the history must record predictions at x (record_yhat=True, same data)"
+    runs = [history]
+    if compare is not None:
+        if not isinstance(compare, History):
+            raise TypeError(
+                f"compare must be a dlbasics.train.History, got {type(compare).__name__}"
             )
-    idx = frame_indices(len(history), frames)
+        if len(compare) == 0:
+            raise ValueError("compare is empty: nothing was recorded")
+        if (
+            not isinstance(run_names, (tuple, list))
+            or len(run_names) != 2
+            or not all(isinstance(s, str) and s for s in run_names)
+        ):
+            raise ValueError(f"run_names must be two non-empty strings, got {run_names!r}")
+        if _pick_param_names(compare, param_names) != names:
+            raise ValueError(
+                f"compare records the parameters {list(compare.params[0])}, history records "
+                f"{list(history.params[0])}; both runs must train the same model"
+            )
+        runs.append(compare)
+    if not isinstance(step_name, str) or not step_name:
+        raise TypeError(f"step_name must be a non-empty string, got {step_name!r}")
+    for which, run in zip(("history", "compare"), runs, strict=False):
+        for k, t in enumerate(run.yhat):
+            if t.numel() != xs.size:
+                raise ValueError(
+                    f"{which}.yhat[{k}] has {t.numel()} values but x has {xs.size}; "
+                    "the history must record predictions at x (record_yhat=True, same data)"
+                )
+    idxs = [frame_indices(len(run), frames) for run in runs]
 
     # parameters (w0, w1) and loss of every record
-    loss = np.asarray(history.loss, dtype=float)
-    wpath = None
+    losses = [np.asarray(run.loss, dtype=float) for run in runs]
+    wpaths = [None] * len(runs)
     if surface is not None:
-        wpath = history.param_path(names)
-        if wpath.shape[1] != 2:
-            raise ValueError(
-                f"param_names {names} give {wpath.shape[1]} numbers per record; the surface "
-                "needs exactly two, (w0, w1)"
-            )
-        w0_0, w1_0 = wpath[0]
-        if math.isfinite(loss[0]):
-            expect = loss_at(torch.from_numpy(xs), torch.from_numpy(ys), w0_0, w1_0,
-                             surface.model, surface.loss_name)  # fmt: skip
-            if abs(expect - loss[0]) > 1e-3 * (abs(expect) + 1e-6):
-                warnings.warn(
-                    f"history.loss[0] = {loss[0]:.6g} but the surface's {surface.loss_name} "
-                    f"at the first parameters is {expect:.6g}: the path will not lie on the "
-                    "surface (same loss function and data?)",
-                    stacklevel=2,
-                )
+        wpaths = [_surface_path(run, names, surface, xs, ys) for run in runs]
     marker_loss = {
         k: loss_at(
             torch.from_numpy(xs), torch.from_numpy(ys), a, b, surface.model, surface.loss_name
@@ -672,77 +731,58 @@ def animate_training(
     z_low = math.inf
     if surface is not None:
         g0, g1 = surface.w0.numpy(), surface.w1.numpy()
-        with np.errstate(invalid="ignore"):
-            on_grid = (wpath[:, 0] >= g0.min()) & (wpath[:, 0] <= g0.max())
-            on_grid &= (wpath[:, 1] >= g1.min()) & (wpath[:, 1] <= g1.max())
-        lows = list(loss[on_grid & np.isfinite(loss)]) + list(marker_loss.values())
+        lows = list(marker_loss.values())
+        for wpath, loss in zip(wpaths, losses, strict=True):
+            with np.errstate(invalid="ignore"):
+                on_grid = (wpath[:, 0] >= g0.min()) & (wpath[:, 0] <= g0.max())
+                on_grid &= (wpath[:, 1] >= g1.min()) & (wpath[:, 1] <= g1.max())
+            lows += list(loss[on_grid & np.isfinite(loss)])
         z_low = min(lows, default=math.inf)
     scene = _draw_static(
         xs, ys, truth_np, surface, marker_pts, marker_loss, tuple(map(float, figsize)), dpi,
-        quality, elev, azim, z_low,
+        quality, elev, azim, z_low, run_names if compare is not None else None,
     )  # fmt: skip
 
-    # the 3-D path: a subsample of the records (frames always kept), in pixels
-    path_json, pos_of = None, {}
-    clipped = np.zeros(len(history), dtype=bool)
-    if surface is not None:
-        R = len(history)
-        keep = np.arange(R)
-        if R > MAX_PATH_POINTS:
-            keep = np.union1d(np.linspace(0, R - 1, MAX_PATH_POINTS).round().astype(int), idx)
-        pts3 = np.column_stack([wpath[keep], loss[keep]])
-        usable = np.isfinite(wpath[keep]).all(axis=1) & ~np.isnan(loss[keep])
-        box3 = scene.surface_box
-        with np.errstate(invalid="ignore"):
-            outside = np.zeros(len(keep), dtype=bool)
-            for d, (lo, hi) in enumerate(box3):
-                outside |= (pts3[:, d] < lo) | (pts3[:, d] > hi)
-        clipped[keep] = outside & usable
-        px = np.full((len(keep), 2), np.nan)
-        if usable.any():
-            px[usable] = scene.to_surface_px(_clip3(pts3[usable], box3))
-        path_json = [
-            [round(float(p[0]), 1), round(float(p[1]), 1), int(c)] if ok else None
-            for p, ok, c in zip(px, usable, outside & usable, strict=True)
-        ]
-        pos_of = {int(r): i for i, r in enumerate(keep)}
-
-    # per-frame fitted curve and status line
+    # per run: the 3-D path in pixels, then each frame's fitted curve and status text
     order = np.argsort(xs, kind="stable")
-    first_loss = loss[0]
-    stop_epoch = history.epoch[-1] if history.diverged else None
-    frame_rows = []
-    for r in idx.tolist():
-        yhat = history.yhat[r].detach().reshape(-1).double().cpu().numpy()[order]
-        pts = scene.to_fit_px(np.column_stack([xs[order], yhat]))
-        pieces = [_simplify(p) for p in _clip_polyline(pts, scene.fit_box)]
-        e, v = history.epoch[r], loss[r]
-        text = f"epoch {e}: loss = {_fmt(v)}"
-        if not math.isfinite(v):
-            text += f": diverged at epoch {stop_epoch if stop_epoch is not None else e}"
-        elif r > 0 and v > first_loss:
-            text += ", above the starting loss: diverging"
-        if clipped[r]:
-            text += " (off the chart, shown at its edge)"
-        if title:
-            text = f"{title} | {text}"
-        frame_rows.append([text, _path_d(pieces), pos_of.get(r, 0)])
+    per_run = []
+    for run, idx, loss, wpath in zip(runs, idxs, losses, wpaths, strict=True):
+        path_json, pos_of, clipped = _path_pixels(wpath, loss, idx, scene)
+        rows = _run_frames(run, idx, loss, clipped, pos_of, scene, xs, order, step_name)
+        per_run.append((path_json, rows))
+    path_json, frame_rows = per_run[0]
+    more = []
+    if compare is not None:
+        path2, rows2 = per_run[1]
+        frame_rows = [
+            [f"{run_names[0]}, {a[0]} | {run_names[1]}, {b[0]}", a[1], a[2]]
+            for a, b in zip(frame_rows, rows2, strict=True)
+        ]
+        more = [{"color": SECOND_COLOR, "path": path2, "frames": [r[1:] for r in rows2]}]
+    if title:
+        for row in frame_rows:
+            row[0] = f"{title} | {row[0]}"
 
     if label is None:
         lr = f" with lr = {history.lr:g}" if history.lr is not None else ""
-        label = (
-            f"Training{lr}, epochs {history.epoch[idx[0]]} to {history.epoch[idx[-1]]} in "
-            f"{frames} frames: the data with the fitted curve"
-        )
+        ends = history.epoch[idxs[0][0]], history.epoch[idxs[0][-1]]
+        label = f"Training{lr}, {step_name}s {ends[0]} to {ends[1]} in {frames} frames: "
+        label += "the data with the fitted curve"
+        if compare is not None:
+            label = (
+                f"Two training runs, {run_names[0]} and {run_names[1]}, in {frames} frames: "
+                "the data with both fitted curves"
+            )
         if surface is not None:
-            label += f", and the path of (w0, w1) on the {surface.loss_name.upper()} loss surface"
+            what = "the paths" if compare is not None else "the path"
+            label += f", and {what} of (w0, w1) on the {surface.loss_name.upper()} loss surface"
 
     digest = hashlib.sha1(scene.jpeg)
-    digest.update(json.dumps([frame_rows, path_json, label, fps]).encode())
+    digest.update(json.dumps([frame_rows, path_json, more, label, fps]).encode())
     uid = "dla" + digest.hexdigest()[:12]
     out = _player_html(
         uid, scene.jpeg, scene.width, scene.height, frame_rows, path_json, label,
-        max(1, round(1000 / fps)),
+        max(1, round(1000 / fps)), more,
     )  # fmt: skip
     size = len(out.encode("utf-8"))
     if size > max_bytes:
@@ -751,3 +791,80 @@ def animate_training(
             "lower dpi or figsize, lower quality, use fewer frames, or raise max_bytes"
         )
     return Animation(html=out, n_frames=frames, label=label)
+
+
+def _surface_path(run: History, names, surface: Surface, xs, ys) -> np.ndarray:
+    """``(w0, w1)`` of every record, shape ``(len(run), 2)``; warns if the run's first
+    loss is not the surface's loss there (the path would float off the surface)."""
+    wpath = run.param_path(names)
+    if wpath.shape[1] != 2:
+        raise ValueError(
+            f"param_names {names} give {wpath.shape[1]} numbers per record; the surface "
+            "needs exactly two, (w0, w1)"
+        )
+    w0_0, w1_0 = wpath[0]
+    first = run.loss[0]
+    if math.isfinite(first):
+        expect = loss_at(torch.from_numpy(xs), torch.from_numpy(ys), w0_0, w1_0,
+                         surface.model, surface.loss_name)  # fmt: skip
+        if abs(expect - first) > 1e-3 * (abs(expect) + 1e-6):
+            warnings.warn(
+                f"history.loss[0] = {first:.6g} but the surface's {surface.loss_name} "
+                f"at the first parameters is {expect:.6g}: the path will not lie on the "
+                "surface (same loss function and data?)",
+                stacklevel=3,
+            )
+    return wpath
+
+
+def _path_pixels(wpath, loss: np.ndarray, idx: np.ndarray, scene: _Scene):
+    """The 3-D path as pixels: a subsample of the records (frames always kept).
+
+    Returns ``(path_json, pos_of, clipped)``: ``[x, y, off_chart]`` per kept record
+    (``None`` where unusable), record index -> position in the path, and which records
+    lie outside the surface's box. Without a surface: ``(None, {}, all False)``.
+    """
+    R = len(loss)
+    clipped = np.zeros(R, dtype=bool)
+    if wpath is None:
+        return None, {}, clipped
+    keep = np.arange(R)
+    if R > MAX_PATH_POINTS:
+        keep = np.union1d(np.linspace(0, R - 1, MAX_PATH_POINTS).round().astype(int), idx)
+    pts3 = np.column_stack([wpath[keep], loss[keep]])
+    usable = np.isfinite(wpath[keep]).all(axis=1) & ~np.isnan(loss[keep])
+    box3 = scene.surface_box
+    with np.errstate(invalid="ignore"):
+        outside = np.zeros(len(keep), dtype=bool)
+        for d, (lo, hi) in enumerate(box3):
+            outside |= (pts3[:, d] < lo) | (pts3[:, d] > hi)
+    clipped[keep] = outside & usable
+    px = np.full((len(keep), 2), np.nan)
+    if usable.any():
+        px[usable] = scene.to_surface_px(_clip3(pts3[usable], box3))
+    path_json = [
+        [round(float(p[0]), 1), round(float(p[1]), 1), int(c)] if ok else None
+        for p, ok, c in zip(px, usable, outside & usable, strict=True)
+    ]
+    return path_json, {int(r): i for i, r in enumerate(keep)}, clipped
+
+
+def _run_frames(run: History, idx, loss, clipped, pos_of, scene: _Scene, xs, order, step_name):
+    """``[status text, fitted-curve path, path position]`` for each frame of one run."""
+    first_loss = loss[0]
+    stop = run.epoch[-1] if run.diverged else None
+    rows = []
+    for r in idx.tolist():
+        yhat = run.yhat[r].detach().reshape(-1).double().cpu().numpy()[order]
+        pts = scene.to_fit_px(np.column_stack([xs[order], yhat]))
+        pieces = [_simplify(p) for p in _clip_polyline(pts, scene.fit_box)]
+        e, v = run.epoch[r], loss[r]
+        text = f"{step_name} {e}: loss = {_fmt(v)}"
+        if not math.isfinite(v):
+            text += f": diverged at {step_name} {stop if stop is not None else e}"
+        elif r > 0 and v > first_loss:
+            text += ", above the starting loss: diverging"
+        if clipped[r]:
+            text += " (off the chart, shown at its edge)"
+        rows.append([text, _path_d(pieces), pos_of.get(r, 0)])
+    return rows

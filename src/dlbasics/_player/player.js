@@ -24,33 +24,44 @@
   function start(fig) {
     var q = function (s) { return fig.querySelector(s); };
     var D = JSON.parse(q("script.dla-data").textContent), n = D.frames.length;
-    var fit = q(".dla-fit"), lines = fig.querySelectorAll(".dla-path");
-    var dots = q(".dla-dots"), now = q(".dla-now"), stage = q(".dla-stage");
+    var overlay = q(".dla-overlay"), more = fig.querySelectorAll(".dla-more");
+    var stage = q(".dla-stage");
     var status = q(".dla-status"), slider = q(".dla-slider"), counter = q(".dla-counter");
     var play = q(".dla-play"), k = 0, timer = null;
+    // one run: its fitted curve, and its path up to record position pos; the
+    // first run's elements sit directly in the overlay, a compared run's in a
+    // g.dla-more of its own
+    function draw(root, fitd, path, pos, color) {
+      var kids = function (s) { return root.querySelectorAll(":scope > " + s); };
+      var fit = kids(".dla-fit")[0], lines = kids(".dla-path");
+      var dots = kids(".dla-dots")[0], now = kids(".dla-now")[0], d = "", c = "", j, p;
+      if (fit) fit.setAttribute("d", fitd);
+      if (!lines.length) return;
+      for (j = 0; j <= pos && j < path.length; j++) {
+        p = path[j];
+        if (!p) continue;
+        d += (d ? "L" : "M") + p[0] + "," + p[1];
+        c += "M" + p[0] + "," + p[1] + "h0";
+      }
+      for (j = 0; j < lines.length; j++) lines[j].setAttribute("d", d);
+      dots.setAttribute("d", c);
+      p = path[pos];
+      now.setAttribute("visibility", p ? "visible" : "hidden");
+      if (p) {
+        now.setAttribute("cx", p[0]);
+        now.setAttribute("cy", p[1]);
+        now.setAttribute("fill", p[2] ? "none" : color);
+      }
+    }
     function show(i) {
       k = Math.max(0, Math.min(n - 1, i));
-      var f = D.frames[k], j, p;
+      var f = D.frames[k], j, R;
       status.textContent = f[0];
       stage.setAttribute("aria-label", D.label + ". " + f[0]);
-      if (fit) fit.setAttribute("d", f[1]);
-      if (lines.length) {
-        var d = "", c = "";
-        for (j = 0; j <= f[2] && j < D.path.length; j++) {
-          p = D.path[j];
-          if (!p) continue;
-          d += (d ? "L" : "M") + p[0] + "," + p[1];
-          c += "M" + p[0] + "," + p[1] + "h0";
-        }
-        for (j = 0; j < lines.length; j++) lines[j].setAttribute("d", d);
-        dots.setAttribute("d", c);
-        p = D.path[f[2]];
-        now.setAttribute("visibility", p ? "visible" : "hidden");
-        if (p) {
-          now.setAttribute("cx", p[0]);
-          now.setAttribute("cy", p[1]);
-          now.setAttribute("fill", p[2] ? "none" : D.point);
-        }
+      draw(overlay, f[1], D.path, f[2], D.point);
+      for (j = 0; j < more.length; j++) {
+        R = D.more[j];
+        draw(more[j], R.frames[k][0], R.path, R.frames[k][1], R.color);
       }
       slider.value = k;
       counter.textContent = (k + 1) + " / " + n;
