@@ -46,6 +46,23 @@ def _all_finite(value: torch.Tensor) -> bool:
     return bool(torch.isfinite(value).all())
 
 
+def check_unit_interval(value: torch.Tensor, name: str, what: str = "values") -> None:
+    """Raise ``ValueError`` unless every entry of ``value`` lies in [0, 1] (no nan)."""
+    v = value.detach()
+    if not bool(((v >= 0) & (v <= 1)).all()):
+        bad = v[~((v >= 0) & (v <= 1))].reshape(-1)[:3].tolist()
+        raise ValueError(f"{name} ({what}) must lie in [0, 1], got values such as {bad}")
+
+
+def check_same_shape(a: torch.Tensor, b: torch.Tensor, aname: str, bname: str) -> None:
+    """Raise ``ValueError`` unless ``a`` and ``b`` have exactly the same shape (no broadcasting)."""
+    if a.shape != b.shape:
+        raise ValueError(
+            f"{aname} and {bname} must have the same shape, got {tuple(a.shape)} and "
+            f"{tuple(b.shape)}; broadcasting (n, 1) against (n,) would compare every pair"
+        )
+
+
 def check_matching_rows(
     X: torch.Tensor, y: torch.Tensor, xname: str = "X", yname: str = "y"
 ) -> None:
