@@ -1,5 +1,7 @@
 """Loss helpers and static plots: values, figures returned, bad input rejected."""
 
+import math
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -8,32 +10,87 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 
 from dlbasics import losses, plots  # noqa: E402
 from dlbasics.data import regression_data  # noqa: E402
 from dlbasics.surface import loss_surface  # noqa: E402
 from dlbasics.train import History, gradient_descent  # noqa: E402
 
+YHAT = [0.2, 0.7, 0.9, 1e-6]
+Y = [0.0, 1.0, 1.0, 0.0]
 
-def test_named_losses_match_torch():
-    yhat, y = torch.tensor([0.2, 0.7, 0.9]), torch.tensor([0.0, 1.0, 1.0])
-    assert losses.resolve_loss("mse")(yhat, y) == pytest.approx(F.mse_loss(yhat, y).item())
-    assert losses.resolve_loss("sse")(yhat, y) == pytest.approx(3 * F.mse_loss(yhat, y).item())
-    assert losses.resolve_loss("bce")(yhat, y) == pytest.approx(
-        F.binary_cross_entropy(yhat, y).item()
+
+def _bce_row(p: float, t: float) -> float:
+    """-[t log p + (1 - t) log(1 - p)], one row, float64."""
+    return -(t * math.log(p) + (1 - t) * math.log1p(-p))
+
+
+def test_named_losses_against_formulas_written_out():
+    yhat, y = torch.tensor(YHAT, dtype=torch.float64), torch.tensor(Y, dtype=torch.float64)
+    sq = [(t - p) ** 2 for p, t in zip(YHAT, Y, strict=True)]
+    assert losses.resolve_loss("sse")(yhat, y).item() == pytest.approx(math.fsum(sq), rel=1e-15)
+    assert losses.resolve_loss("mse")(yhat, y).item() == pytest.approx(math.fsum(sq) / 4, rel=1e-15)
+    rows = [_bce_row(p, t) for p, t in zip(YHAT, Y, strict=True)]
+    assert losses.resolve_loss("bce")(yhat, y).item() == pytest.approx(
+        math.fsum(rows) / 4, rel=1e-12
     )
-    z = torch.logit(yhat)
-    assert losses.bce_with_logits(z, y) == pytest.approx(losses.bce(yhat, y).item(), rel=1e-5)
+    # from logits: log(1 + e^-z) for y = 1 and log(1 + e^z) for y = 0
+    z = [-3.0, 0.5, 40.0, -50.0]
+    by_hand = [
+        math.log1p(math.exp(-v)) if t else math.log1p(math.exp(v))
+        for v, t in zip(z, Y, strict=True)
+    ]
+    got = losses.bce_with_logits(torch.tensor(z, dtype=torch.float64), y).item()
+    assert got == pytest.approx(math.fsum(by_hand) / 4, rel=1e-12)
 
 
-def test_bce_table_matches_functional_and_punishes_confident_mistakes():
+def test_bce_table_rows_follow_the_formula_and_punish_confident_mistakes():
     y = torch.tensor([1.0, 1.0, 0.0, 0.0])
     yhat = torch.tensor([0.2, 0.8, 0.1, 0.9])
     rows = losses.bce_table(y, yhat)
-    ref = F.binary_cross_entropy(yhat, y, reduction="none")
-    assert [r["loss"] for r in rows] == pytest.approx(ref.tolist())
+    for r, p, t in zip(rows, yhat.tolist(), y.tolist(), strict=True):
+        assert r["loss"] == pytest.approx(_bce_row(p, t), rel=1e-12)
     assert rows[0]["loss"] > rows[1]["loss"] and rows[3]["loss"] > rows[2]["loss"]
+
+
+@pytest.mark.parametrize("name", ["sse", "mse", "bce"])
+def test_losses_refuse_to_broadcast_a_column_against_a_row(name):
+    yhat, y = torch.full((5, 1), 0.5), torch.full((5,), 0.5)
+    message = r"yhat and y must have the same shape, got \(5, 1\) and \(5,\); broadcasting"
+    with pytest.raises(ValueError, match=message):
+        losses.resolve_loss(name)(yhat, y)
+
+
+@pytest.mark.parametrize(
+    ("call", "err", "match"),
+    [
+        (
+            lambda: losses.bce(torch.tensor([0.5, 0.5]), torch.tensor([1.0, 2.0])),
+            ValueError,
+            r"y \(labels\) must lie in \[0, 1\], got values such as \[2.0\]",
+        ),
+        (
+            lambda: losses.bce_with_logits(torch.zeros(2), torch.tensor([-1.0, 0.0])),
+            ValueError,
+            r"y \(labels\) must lie in \[0, 1\], got values such as \[-1.0\]",
+        ),
+        (
+            lambda: losses.bce_with_logits(torch.zeros(2, 1), torch.zeros(2)),
+            ValueError,
+            r"z and y must have the same shape",
+        ),
+        (
+            lambda: losses.sse(torch.tensor([1, 2]), torch.tensor([1, 2])),
+            TypeError,
+            "yhat must have a floating dtype",
+        ),
+        (lambda: losses.mse([0.5], torch.tensor([0.5])), TypeError, "yhat must be a torch.Tensor"),
+        (lambda: losses.resolve_loss("mae"), ValueError, "loss must be one of"),
+    ],
+)
+def test_losses_bad_input(call, err, match):
+    with pytest.raises(err, match=match):
+        call()
 
 
 @pytest.mark.parametrize(

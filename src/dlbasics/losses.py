@@ -13,7 +13,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from dlbasics._checks import check_choice, check_tensor
+from dlbasics._checks import check_choice, check_same_shape, check_tensor, check_unit_interval
 
 __all__ = ["sse", "mse", "bce", "bce_with_logits", "bce_table", "resolve_loss", "LOSSES"]
 
@@ -21,23 +21,43 @@ LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 LossLike = str | LossFn
 
 
+def _check_pair(yhat: object, y: object, yhat_name: str = "yhat") -> None:
+    """Both tensors, same shape: ``(n, 1)`` against ``(n,)`` would broadcast to ``(n, n)``."""
+    check_tensor(yhat, yhat_name, floating=True)
+    check_tensor(y, "y", floating=True)
+    check_same_shape(yhat, y, yhat_name, "y")
+
+
 def sse(yhat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Sum of squared errors; ``yhat`` and ``y`` of the same shape. Returns a scalar."""
+    _check_pair(yhat, y)
     return torch.sum((y - yhat) ** 2)
 
 
 def mse(yhat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Mean squared error; ``yhat`` and ``y`` of the same shape. Returns a scalar."""
+    _check_pair(yhat, y)
     return torch.mean((y - yhat) ** 2)
 
 
 def bce(yhat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy of probabilities, ``-mean(y log yhat + (1 - y) log(1 - yhat))``."""
+    """Binary cross-entropy of probabilities, ``-mean(y log yhat + (1 - y) log(1 - yhat))``.
+
+    ``yhat`` and ``y`` of the same shape, both in [0, 1] (``y`` may be 0/1 labels or
+    probabilities).
+    """
+    _check_pair(yhat, y)
+    check_unit_interval(y, "y", "labels")
     return F.binary_cross_entropy(yhat, y)
 
 
 def bce_with_logits(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Binary cross-entropy from logits ``z``: ``mean(softplus(z) - y z)``, stable for any ``z``."""
+    """Binary cross-entropy from logits ``z``: ``mean(softplus(z) - y z)``, stable for any ``z``.
+
+    ``z`` and ``y`` of the same shape, ``y`` in [0, 1].
+    """
+    _check_pair(z, y, "z")
+    check_unit_interval(y, "y", "labels")
     return F.binary_cross_entropy_with_logits(z, y)
 
 
@@ -72,7 +92,8 @@ def bce_table(y: torch.Tensor, yhat: torch.Tensor) -> list[dict[str, float]]:
         raise ValueError("y must contain only 0 and 1")
     if not bool(((yhat > 0) & (yhat < 1)).all()):
         raise ValueError("yhat must lie strictly between 0 and 1 (probabilities)")
-    per_row = F.binary_cross_entropy(yhat, y, reduction="none")
+    yd, pd = y.double(), yhat.double()
+    per_row = -(yd * torch.log(pd) + (1 - yd) * torch.log1p(-pd))  # float64, row by row
     return [
         {"y": float(a), "yhat": float(b), "loss": float(c)}
         for a, b, c in zip(y.tolist(), yhat.tolist(), per_row.tolist(), strict=True)
