@@ -360,3 +360,36 @@ def test_points_right_of_zero_send_no_gradient_to_the_stuck_first_layer(
     assert torch.equal(net[0].weight.grad, torch.zeros_like(net[0].weight))
     assert net[2].bias.grad.abs().item() > 0  # while the output bias still learns there
     net.zero_grad()
+
+
+def test_seed_1_net_gets_gradient_from_the_right_only_through_its_right_facing_unit(
+    irony, trained_seed1
+) -> None:
+    """Exercise 2's prediction: one non-zero entry (the unit facing right), one zero."""
+    X, y, _ = irony
+    net = trained_seed1[0]
+    right = (X > 0).reshape(-1)
+    net.zero_grad()
+    torch.nn.BCELoss()(net(X[right]), y[right]).backward()
+    grad = net[0].weight.grad.reshape(-1)
+    facing_right = (net[0].weight.reshape(-1) > 0).tolist()
+    assert facing_right == [True, False]
+    assert grad[0].item() != 0.0 and grad[1].item() == 0.0
+
+
+def test_a_first_layer_bias_lets_the_right_side_reach_the_stuck_units(irony) -> None:
+    """Exercise 4: same seed, Linear(1, 2) with a bias: same weights, kinks moved right."""
+    X, y, _ = irony
+    torch.manual_seed(43052)
+    net = torch.nn.Sequential(
+        torch.nn.Linear(1, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1), torch.nn.Sigmoid()
+    )
+    w, b = net[0].weight.detach().reshape(-1), net[0].bias.detach()
+    assert torch.equal(w, _bent_net(43052)[0].weight.detach().reshape(-1))  # both < 0
+    assert bool((w < 0).all())
+    kinks = -b / w  # each unit is on for x < kink
+    assert bool((kinks > 0.9).all())
+    assert [d.startswith("x < 1.") for d in nets.hidden_directions(net)] == [True, True]
+    right = (X > 0).reshape(-1)
+    torch.nn.BCELoss()(net(X[right]), y[right]).backward()
+    assert bool((net[0].weight.grad != 0).all())
