@@ -17,6 +17,7 @@ Generators (all seeded, all return float32 tensors):
 from __future__ import annotations
 
 import csv
+import math
 import os
 from importlib import resources
 from pathlib import Path
@@ -45,6 +46,12 @@ SEED = 43052
 """The seed used throughout the course's lectures."""
 
 
+def _generator(seed: int) -> torch.Generator:
+    """A private generator seeded like ``torch.manual_seed(seed)``: the same draws as the
+    lectures, while torch's global generator (the reader's next cell) is left alone."""
+    return torch.Generator().manual_seed(check_int(seed, "seed"))
+
+
 def regression_data(
     n: int = 100, w0: float = 2.5, w1: float = 4.0, sigma: float = 0.5, seed: int = SEED
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -60,12 +67,11 @@ def regression_data(
     sigma = check_real(sigma, "sigma")
     if sigma < 0:
         raise ValueError(f"sigma must be >= 0, got {sigma}")
-    check_int(seed, "seed")
-    torch.manual_seed(seed)
-    x, _ = torch.randn(n).sort()
+    gen = _generator(seed)
+    x, _ = torch.randn(n, generator=gen).sort()
     X = torch.stack([torch.ones(n), x], dim=1)
     W = torch.tensor([float(w0), float(w1)])
-    eps = torch.randn(n) * sigma
+    eps = torch.randn(n, generator=gen) * sigma
     y = X @ W + eps
     return X, y
 
@@ -73,14 +79,14 @@ def regression_data(
 def _bernoulli_on_grid(logit, n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``x`` evenly spaced on [-1, 1], ``prob = sigmoid(logit(x))``, ``y ~ Bernoulli(prob)``.
 
-    ``y`` is drawn right after ``torch.manual_seed(seed)``, as in the lectures.
+    ``y`` is drawn from a generator seeded with ``seed``: the lectures' draws after
+    ``torch.manual_seed(seed)``.
     """
     check_int(n, "n", minimum=2)
-    check_int(seed, "seed")
+    gen = _generator(seed)
     x = torch.linspace(-1, 1, n).reshape(n, 1)
     prob = torch.sigmoid(logit(x))
-    torch.manual_seed(seed)
-    return x, torch.bernoulli(prob), prob
+    return x, torch.bernoulli(prob, generator=gen), prob
 
 
 def logistic_toy(
@@ -116,7 +122,7 @@ def irony_of_spec(
     """Week 5's "irony of spec" data: success rises with ``x`` up to 0, then falls.
 
     ``x`` is evenly spaced on [-1, 1], ``prob = sigmoid(irony_logit(x))`` and
-    ``y ~ Bernoulli(prob)`` drawn after ``torch.manual_seed(seed)``.
+    ``y ~ Bernoulli(prob)`` drawn as after ``torch.manual_seed(seed)``.
 
     Returns:
         ``x``, ``y``, ``prob``, each of shape ``(n, 1)``.
@@ -157,9 +163,9 @@ def wavy_curve(
     sigma = check_real(sigma, "sigma")
     if sigma < 0:
         raise ValueError(f"sigma must be >= 0, got {sigma}")
-    torch.manual_seed(seed)
+    gen = _generator(seed)
     x = torch.linspace(0, 2, n).reshape(n, 1)
-    eps = torch.randn(n).reshape(n, 1) * sigma
+    eps = torch.randn(n, generator=gen).reshape(n, 1) * sigma
     truth = wavy_truth(x)
     return x, truth + eps, truth
 
@@ -185,15 +191,41 @@ def data_path(name: str) -> Path:
     )
 
 
+def _csv_number(text: str, path: Path, line: int, column: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise ValueError(f"{path}, line {line}, column {column!r}: {text!r} is not a finite number")
+    return value
+
+
 def load_csv(name: str) -> dict[str, torch.Tensor]:
-    """Read a numeric CSV from ``data/`` into ``{column: float32 tensor of shape (n, 1)}``."""
+    """Read a numeric CSV from ``data/`` into ``{column: float32 tensor of shape (n, 1)}``.
+
+    Lines starting with ``#`` are comments; the first other line is the header.
+    A cell that is not a finite number, or a row with the wrong number of cells, raises
+    ``ValueError`` naming the file, line and column.
+    """
     path = data_path(name)
     with path.open(newline="") as fh:
-        reader = csv.reader(line for line in fh if not line.startswith("#"))
-        header = next(reader, None)
-        if not header:
-            raise ValueError(f"{path} has no header row")
-        rows = [[float(v) for v in row] for row in reader if row]
+        lines = [(k, text) for k, text in enumerate(fh, start=1) if not text.startswith("#")]
+    reader = csv.reader(text for _, text in lines)
+    header = next(reader, None)
+    if not header:
+        raise ValueError(f"{path} has no header row")
+    rows = []
+    for row in reader:
+        if not row:
+            continue
+        line = lines[reader.line_num - 1][0]  # the file's own line number
+        if len(row) != len(header):
+            raise ValueError(
+                f"{path}, line {line}: {len(row)} cells but the header has {len(header)} "
+                f"columns {header}"
+            )
+        rows.append([_csv_number(v, path, line, c) for v, c in zip(row, header, strict=True)])
     if not rows:
         raise ValueError(f"{path} has a header but no rows")
     table = torch.tensor(rows, dtype=torch.float32)
