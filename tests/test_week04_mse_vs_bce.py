@@ -234,3 +234,49 @@ def test_recorded_losses_lie_on_the_surface(toy, loss):
     for k, (w0, w1) in enumerate(history.param_path(PARAMS)):
         expected = loss_at(x, y, w0, w1, model="logistic", loss=loss)
         assert history.loss[k] == pytest.approx(expected, rel=1e-4)
+
+
+def test_mse_after_6000_epochs_is_closer_but_its_slope_is_still_about_20_percent_low(toy):
+    h_mse = train(toy, "mse", None, epochs=6000, record_every=6000)
+    w1 = w(h_mse)[1]
+    assert 0.15 < (5.0 - w1) / 5.0 < 0.3
+
+
+def test_saturation_claim_holds_for_moderate_slopes_only(toy):
+    x, _, _ = toy
+    for w1 in (-5.0, -1.0, 0.0, 5.0):
+        assert float(torch.sigmoid(-10.0 + w1 * x).max()) < 0.007
+    assert float(torch.sigmoid(-10.0 + 9.0 * x).max()) > 0.25  # steep slope: not saturated
+
+
+def test_exercise_3_losses_at_the_bad_start_follow_from_the_share_of_ones(toy):
+    x, y, _ = toy
+    xd, yd = x.double().flatten(), y.double().flatten()
+    z = -10.0 - xd
+    p = 1 / (1 + torch.exp(-z))
+    mse_exact = float(((yd - p) ** 2).mean())
+    bce_exact = float(-(yd * torch.log(p) + (1 - yd) * torch.log(1 - p)).mean())
+    share = float(yd.mean())
+    assert mse_exact == pytest.approx(share, abs=1e-3)
+    assert bce_exact == pytest.approx(share * (10 + float(xd[yd == 1].mean())), rel=1e-3)
+    net = set_weights(logistic_sequential(), weight=-1.0, bias=-10.0)
+    with torch.no_grad():
+        assert float(mse(net(x), y)) == pytest.approx(mse_exact, rel=1e-4)
+        assert float(bce(net(x), y)) == pytest.approx(bce_exact, rel=1e-4)
+
+
+def test_exercise_4_mse_along_w0_bends_down_away_from_the_middle(toy):
+    _, y, _ = toy
+    yd = y.double().flatten()
+
+    def f2(w0: float) -> float:  # f(w0) = mean (y - s)^2, s = sigmoid(w0), written out
+        s = 1 / (1 + math.exp(-w0))
+        d1, d2 = s * (1 - s), s * (1 - s) * (1 - 2 * s)
+        return float((2 * (d1**2 - (yd - s) * d2)).mean())
+
+    signs = [f2(w0) > 0 for w0 in (-6.0, -2.0, 0.0, 2.0, 6.0)]
+    assert signs == [False, False, True, False, False]
+    w0 = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    (d1,) = torch.autograd.grad(((yd - torch.sigmoid(w0)) ** 2).mean(), w0, create_graph=True)
+    (d2,) = torch.autograd.grad(d1, w0)
+    assert float(d2) == pytest.approx(f2(2.0), rel=1e-9)
