@@ -14,7 +14,7 @@ import torch  # noqa: E402
 from dlbasics import losses, plots  # noqa: E402
 from dlbasics.data import regression_data  # noqa: E402
 from dlbasics.surface import loss_surface  # noqa: E402
-from dlbasics.train import History, gradient_descent  # noqa: E402
+from dlbasics.train import History, ParamPath, fit, gradient_descent  # noqa: E402
 
 YHAT = [0.2, 0.7, 0.9, 1e-6]
 Y = [0.0, 1.0, 1.0, 0.0]
@@ -136,6 +136,32 @@ def test_plots_return_figures_and_use_given_axes(run):
     assert set(plt.get_fignums()) == before
 
 
+def test_plot_fit_draws_curves_in_increasing_x():
+    x = torch.tensor([0.5, -1.0, 2.0, 0.0])
+    fig = plots.plot_fit(x, x**2, yhat=2 * x, truth=x**2)
+    _, truth_line, fit_line = fig.axes[0].lines
+    for line in (truth_line, fit_line):
+        assert list(line.get_xdata()) == [-1.0, 0.0, 0.5, 2.0]
+    assert list(fit_line.get_ydata()) == [-2.0, 0.0, 1.0, 4.0]
+    plt.close(fig)
+
+
+def test_plot_surface_puts_the_bias_on_the_w0_axis_whatever_the_recording_order():
+    """nn.Sequential records the weight first; the path must still be drawn at (bias, weight)."""
+    x = torch.linspace(-1, 1, 20).reshape(-1, 1)
+    y = (x > 0).float()
+    net = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Sigmoid())
+    with torch.no_grad():
+        net[0].bias.fill_(-3.0)
+        net[0].weight.fill_(7.0)
+    h = fit(net, torch.nn.BCELoss(), torch.optim.SGD(net.parameters(), lr=0.1), x, y, 3)
+    s = loss_surface(x, y, torch.linspace(-4, 4, 5), torch.linspace(0, 8, 5), "logistic", "bce")
+    fig = plots.plot_surface(s, path=h.param_path(), path_loss=h.loss)
+    xs, ys, _ = fig.axes[0].lines[0].get_data_3d()
+    assert (xs[0], ys[0]) == (-3.0, 7.0)
+    plt.close(fig)
+
+
 def test_history_plot_marks_divergence():
     X, y = regression_data()
     h = gradient_descent(torch.tensor([-5.0, 10.0]), X, y, lr=0.1, epochs=200)
@@ -156,19 +182,26 @@ def test_history_plot_marks_divergence():
         (lambda r: plots.plot_fit(r[0][:, 1], r[1], truth=r[1][:3]), ValueError, "truth"),
         (lambda r: plots.plot_surface("surface"), TypeError, "Surface"),
         (
-            lambda r: plots.plot_surface(r[3], path=np.zeros((3, 3)), path_loss=[1, 2, 3]),
-            ValueError,
-            r"path must have shape \(k, 2\)",
+            lambda r: plots.plot_surface(r[3], path=np.zeros((3, 2)), path_loss=[1, 2, 3]),
+            TypeError,
+            r"path must be a dlbasics.train.ParamPath such as history.param_path\(\)",
         ),
         (
-            lambda r: plots.plot_surface(r[3], path=np.zeros((3, 2))),
+            lambda r: plots.plot_surface(
+                r[3], path=ParamPath(np.zeros((3, 2)), ("a", "b")), path_loss=[1, 2, 3]
+            ),
+            ValueError,
+            "cannot tell the intercept w0 and the slope w1 apart",
+        ),
+        (
+            lambda r: plots.plot_surface(r[3], path=r[2].param_path()),
             ValueError,
             "path_loss is needed",
         ),
         (
-            lambda r: plots.plot_surface(r[3], path=np.zeros((3, 2)), path_loss=[1.0]),
+            lambda r: plots.plot_surface(r[3], path=r[2].param_path(), path_loss=[1.0]),
             ValueError,
-            "path has 3 points",
+            "path has 21 points",
         ),
         (lambda r: plots.plot_surface(r[3], markers={"m": (1.0,)}), ValueError, "markers"),
         (lambda r: plots.plot_surface(r[3], ax=plt.figure().add_subplot()), ValueError, "3-D axes"),

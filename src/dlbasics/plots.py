@@ -15,10 +15,18 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from dlbasics._checks import check_int, check_real
 from dlbasics.surface import Surface
-from dlbasics.train import History
+from dlbasics.train import History, ParamPath
 
-__all__ = ["plot_fit", "plot_surface", "plot_history", "to_numpy"]
+__all__ = [
+    "plot_fit",
+    "plot_surface",
+    "plot_history",
+    "plot_images",
+    "plot_heatmap_overlay",
+    "to_numpy",
+]
 
 ArrayLike = torch.Tensor | np.ndarray | Sequence[float]
 
@@ -72,7 +80,8 @@ def plot_fit(
     """Data as points, an optional true curve (dashed) and fitted curve(s).
 
     Args:
-        x: inputs, ``n`` numbers (shape ``(n,)`` or ``(n, 1)``), sorted for curves.
+        x: inputs, ``n`` numbers (shape ``(n,)`` or ``(n, 1)``), in any order (curves
+            are drawn in increasing ``x``).
         y: observed outputs, ``n`` numbers.
         yhat: one fitted curve (``n`` numbers) or ``{label: curve}`` for several.
         truth: the true curve (``n`` numbers), drawn dashed.
@@ -93,23 +102,24 @@ def plot_fit(
     for label, c in curves.items():
         if c.shape != xs.shape:
             raise ValueError(f"yhat {label!r} has {c.size} values but x has {xs.size}")
+    t = None if truth is None else to_numpy(truth, "truth")
+    if t is not None and t.shape != xs.shape:
+        raise ValueError(f"truth has {t.size} values but x has {xs.size}")
     fig, ax = _axes(ax)
     if alpha is None:
         alpha = 0.8 if xs.size <= 200 else 0.1
     ax.plot(xs, ys, "o", ms=3, alpha=alpha, label=data_label, color="C0")
-    if truth is not None:
-        t = to_numpy(truth, "truth")
-        if t.shape != xs.shape:
-            raise ValueError(f"truth has {t.size} values but x has {xs.size}")
-        ax.plot(xs, t, "--", color="C1", lw=2, label=truth_label)
+    order = np.argsort(xs, kind="stable")  # a curve through unsorted x would zigzag
+    if t is not None:
+        ax.plot(xs[order], t[order], "--", color="C1", lw=2, label=truth_label)
     for i, (label, c) in enumerate(curves.items()):
-        ax.plot(xs, c, "-", color=f"C{i + 2}", lw=2, label=label)
+        ax.plot(xs[order], c[order], "-", color=f"C{i + 2}", lw=2, label=label)
     return _finish(ax, "x", "y", title)
 
 
 def plot_surface(
     surface: Surface,
-    path: np.ndarray | None = None,
+    path: ParamPath | None = None,
     path_loss: ArrayLike | None = None,
     markers: Mapping[str, tuple[float, float]] | None = None,
     ax=None,
@@ -122,8 +132,9 @@ def plot_surface(
 
     Args:
         surface: from :func:`dlbasics.surface.loss_surface`.
-        path: parameter path, array of shape ``(k, 2)`` of ``(w0, w1)``
-            (e.g. ``history.param_path()``).
+        path: parameter path from ``history.param_path()``; its column names say
+            which parameter is the intercept ``w0`` and which the slope ``w1``
+            (:meth:`~dlbasics.train.ParamPath.w0_w1`).
         path_loss: loss at each path point (``k`` numbers; e.g. ``history.loss``).
             Points with non-finite loss are left out.
         markers: ``{label: (w0, w1)}`` or ``{label: (w0, w1, loss)}`` drawn as stars;
@@ -133,26 +144,31 @@ def plot_surface(
     """
     if not isinstance(surface, Surface):
         raise TypeError(f"surface must be a dlbasics.surface.Surface, got {type(surface).__name__}")
-    fig, ax = _axes(ax, projection="3d", figsize=(5.0, 4.0))
-    W0, W1 = (m.numpy() for m in surface.mesh())
-    L = surface.loss.numpy()
-    ax.plot_surface(W0, W1, L, cmap="viridis", alpha=0.55, linewidth=0, antialiased=True)
     if path is not None:
-        p = np.asarray(path, dtype=float)
-        if p.ndim != 2 or p.shape[1] != 2:
-            raise ValueError(f"path must have shape (k, 2) of (w0, w1), got {p.shape}")
+        if not isinstance(path, ParamPath):
+            raise TypeError(
+                "path must be a dlbasics.train.ParamPath such as history.param_path() (its "
+                f"column names tell w0 from w1), got {type(path).__name__}"
+            )
+        p = path.w0_w1()
         if path_loss is None:
             raise ValueError("path_loss is needed with path (e.g. history.loss)")
         z = to_numpy(path_loss, "path_loss")
         if z.shape[0] != p.shape[0]:
             raise ValueError(f"path has {p.shape[0]} points but path_loss has {z.shape[0]} values")
-        ok = np.isfinite(z)
-        ax.plot(p[ok, 0], p[ok, 1], z[ok], "o-", color="black", ms=3, lw=1, label="path")
-    for i, (label, point) in enumerate((markers or {}).items()):
+    for label, point in (markers or {}).items():
         if len(point) not in (2, 3):
             raise ValueError(
                 f"markers[{label!r}] must be (w0, w1) or (w0, w1, loss), got {point!r}"
             )
+    fig, ax = _axes(ax, projection="3d", figsize=(5.0, 4.0))
+    W0, W1 = (m.numpy() for m in surface.mesh())
+    L = surface.loss.numpy()
+    ax.plot_surface(W0, W1, L, cmap="viridis", alpha=0.55, linewidth=0, antialiased=True)
+    if path is not None:
+        ok = np.isfinite(z)
+        ax.plot(p[ok, 0], p[ok, 1], z[ok], "o-", color="black", ms=3, lw=1, label="path")
+    for i, (label, point) in enumerate((markers or {}).items()):
         a, b = float(point[0]), float(point[1])
         height = float(point[2]) if len(point) == 3 else surface.interpolate(a, b)
         ax.scatter([a], [b], [height], marker="*", s=180, color=f"C{3 + i}", label=label)
@@ -191,3 +207,126 @@ def plot_history(
     if log:
         ax.set_yscale("log")
     return _finish(ax, "epoch", "loss", title)
+
+
+# ---------------------------------------------------------------- images and heat maps
+
+
+def _image_2d(image: object, name: str) -> np.ndarray:
+    """A grey image as a 2-D float array: shape ``(h, w)`` or ``(1, h, w)``."""
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu().double().numpy()
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"{name} must be a tensor or array, got {type(image).__name__}")
+    if image.ndim == 3 and image.shape[0] == 1:
+        image = image[0]
+    if image.ndim != 2 or image.size == 0:
+        raise ValueError(f"{name} must have shape (h, w) or (1, h, w), got {image.shape}")
+    return np.asarray(image, dtype=float)
+
+
+def _axes_grid(ax, count: int, ncols: int, size: float):
+    """``count`` axes: the flattened ``ax`` (a sequence or array of axes), or a new grid."""
+    if ax is None:
+        nrows = -(-count // ncols)
+        fig, grid = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+        axes = list(grid.flat)
+        for extra in axes[count:]:
+            extra.axis("off")
+        return fig, axes[:count]
+    axes = list(np.asarray(ax, dtype=object).flat)
+    if len(axes) < count:
+        raise ValueError(f"ax must hold at least {count} axes (one per image), got {len(axes)}")
+    return axes[0].figure, axes[:count]
+
+
+def plot_images(
+    images: torch.Tensor | np.ndarray | Sequence,
+    titles: Sequence[str] | None = None,
+    ax=None,
+    *,
+    ncols: int | None = None,
+    cmap: str = "gray",
+    symmetric: bool = False,
+    size: float = 1.3,
+) -> Figure:
+    """Grey images in a grid, one per axes, without ticks.
+
+    Args:
+        images: shape ``(n, h, w)`` or ``(n, 1, h, w)``, or a list of ``(h, w)`` images
+            (sizes may differ).
+        titles: one title per image (optional).
+        ax: axes to draw on, any array or sequence holding at least ``n`` axes (a new
+            figure with ``ncols`` columns if ``None``).
+        ncols: columns of a new figure (default: all images in one row).
+        cmap: matplotlib colour map; ``"gray"`` draws small values black.
+        symmetric: colour scale from ``-m`` to ``m`` per image, ``m`` its largest
+            ``|value|`` (for signed images, e.g. edge maps, with a map like ``"RdBu_r"``).
+        size: inches per image in a new figure.
+    """
+    if isinstance(images, (torch.Tensor, np.ndarray)):
+        if images.ndim not in (3, 4):
+            raise ValueError(
+                f"images must have shape (n, h, w) or (n, 1, h, w), got {tuple(images.shape)}"
+            )
+        images = list(images)
+    if not isinstance(images, (list, tuple)) or not images:
+        raise TypeError(
+            f"images must be a non-empty tensor, array or list of images, got {images!r}"
+        )
+    arrays = [_image_2d(img, f"images[{i}]") for i, img in enumerate(images)]
+    if titles is not None and len(titles) != len(arrays):
+        raise ValueError(f"titles must have one entry per image ({len(arrays)}), got {len(titles)}")
+    if not isinstance(symmetric, bool):
+        raise TypeError(f"symmetric must be a bool, got {type(symmetric).__name__}")
+    ncols = len(arrays) if ncols is None else check_int(ncols, "ncols", minimum=1)
+    fig, axes = _axes_grid(
+        ax, len(arrays), min(ncols, len(arrays)), check_real(size, "size", positive=True)
+    )
+    for i, (a, img) in enumerate(zip(axes, arrays, strict=True)):
+        m = float(np.abs(img).max()) or 1.0
+        limits = {"vmin": -m, "vmax": m} if symmetric else {}
+        a.imshow(img, cmap=cmap, **limits)
+        a.set_xticks([])
+        a.set_yticks([])
+        if titles is not None:
+            a.set_title(titles[i], fontsize="small")
+    return fig
+
+
+def plot_heatmap_overlay(
+    image: torch.Tensor | np.ndarray,
+    heat: torch.Tensor | np.ndarray,
+    ax=None,
+    *,
+    title: str | None = None,
+    alpha: float = 0.5,
+    cmap: str = "magma",
+) -> Figure:
+    """A grey image with a heat map drawn over it, stretched to the image's size.
+
+    Args:
+        image: shape ``(h, w)`` or ``(1, h, w)``.
+        heat: shape ``(a, b)`` or ``(1, a, b)``, any resolution (e.g. a class activation
+            map at feature resolution): it is drawn over the whole image with bilinear
+            smoothing, large values bright.
+        ax: axes to draw on (a new figure if ``None``).
+        alpha: opacity of the heat map, in ``[0, 1]``.
+        cmap: colour map of the heat map.
+    """
+    img = _image_2d(image, "image")
+    h = _image_2d(heat, "heat")
+    alpha = check_real(alpha, "alpha")
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(2.0, 2.0))
+    rows, cols = img.shape
+    extent = (-0.5, cols - 0.5, rows - 0.5, -0.5)  # pixel edges, as imshow draws the image
+    ax.imshow(img, cmap="gray", extent=extent)
+    ax.imshow(h, cmap=cmap, alpha=alpha, extent=extent, interpolation="bilinear")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize="small")
+    return ax.figure

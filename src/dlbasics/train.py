@@ -29,7 +29,75 @@ import torch
 from dlbasics._checks import check_int, check_lr, check_matching_rows, check_tensor
 from dlbasics.losses import LossLike, resolve_loss
 
-__all__ = ["History", "EpochLog", "fit", "fit_epochs", "gradient_descent"]
+__all__ = ["History", "ParamPath", "EpochLog", "fit", "fit_epochs", "gradient_descent"]
+
+
+@dataclass(frozen=True)
+class ParamPath:
+    """Parameter snapshots of a run, with the name of every column.
+
+    Attributes:
+        values: float64 array of shape ``(k, p)``; row ``r`` holds record ``r``'s
+            parameters, flattened.
+        columns: ``p`` names, one per column: the parameter's name when it holds one
+            number (``"0.bias"``), else with the flat index (``"W[0]"``, ``"W[1]"``).
+
+    It behaves like ``values`` in NumPy code (``np.asarray(path)``, ``path[-1]``,
+    ``path - W``, ``len(path)``, iteration over rows). :meth:`w0_w1` reads the
+    intercept and slope columns by name, so plots cannot swap them.
+    """
+
+    values: np.ndarray
+    columns: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        values = np.asarray(self.values, dtype=np.float64)
+        if values.ndim != 2 or values.shape[1] != len(self.columns):
+            raise ValueError(
+                f"values must have shape (k, {len(self.columns)}) for columns {self.columns}, "
+                f"got {values.shape}"
+            )
+        values.flags.writeable = False
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "columns", tuple(self.columns))
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return np.array(self.values, dtype=dtype, copy=True)
+
+    def __len__(self) -> int:
+        return self.values.shape[0]
+
+    def __iter__(self):
+        return iter(self.values)
+
+    def __getitem__(self, index):
+        return self.values[index]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.values.shape
+
+    def w0_w1(self) -> np.ndarray:
+        """The path as ``(intercept, slope)`` pairs, shape ``(k, 2)``, chosen by name.
+
+        Recognised columns: a ``*bias`` and a ``*weight`` (``nn.Linear(1, 1)``, in
+        either order), the two entries of one parameter (``W[0]``, ``W[1]`` of
+        ``yhat = X @ W`` with ``X = [1, x]``), or columns named ``w0`` and ``w1``.
+        """
+        cols = self.columns
+        if len(cols) == 2:
+            bias = [i for i, c in enumerate(cols) if c.endswith("bias")]
+            weight = [i for i, c in enumerate(cols) if c.endswith("weight")]
+            if len(bias) == 1 and len(weight) == 1:
+                return self.values[:, [bias[0], weight[0]]]
+            base = cols[0].rsplit("[", 1)[0]
+            if cols in ((f"{base}[0]", f"{base}[1]"), ("w0", "w1")):
+                return self.values.copy()
+        raise ValueError(
+            f"cannot tell the intercept w0 and the slope w1 apart in the columns {list(cols)}; "
+            "pick them by name, e.g. history.param_path(['0.bias', '0.weight']), or build "
+            "ParamPath(values, columns=('w0', 'w1'))"
+        )
 
 
 @dataclass
@@ -79,27 +147,66 @@ class History:
                 f"{self.epoch[:5]}{'...' if len(self.epoch) > 5 else ''}"
             ) from None
 
-    def param_path(self, names: list[str] | None = None) -> np.ndarray:
-        """Flattened parameter snapshots as an array of shape ``(len(self), p)``.
+    def param_path(self, names: list[str] | None = None) -> ParamPath:
+        """Flattened parameter snapshots, shape ``(len(self), p)``, with column names.
 
-        ``names`` picks and orders the parameters (default: recording order).
-        For Week 4's ``Sequential(Linear(1, 1), Sigmoid())`` use
-        ``names=["0.bias", "0.weight"]`` to get ``(w0, w1)`` pairs.
+        ``names`` picks and orders the parameters (default: recording order). For
+        Week 4's ``Sequential(Linear(1, 1), Sigmoid())``, ``names=["0.bias", "0.weight"]``
+        gives ``(w0, w1)`` pairs; plots use :meth:`ParamPath.w0_w1`, which finds them
+        by name in any order.
         """
         if not self.params:
             raise ValueError("history is empty: nothing was recorded")
-        keys = list(self.params[0]) if names is None else list(names)
+        recorded = list(self.params[0])
+        if names is None:
+            keys = recorded
+        elif isinstance(names, str) or not all(isinstance(k, str) for k in names):
+            raise TypeError(f"names must be a list of parameter names, got {names!r}")
+        else:
+            keys = list(names)
         unknown = [k for k in keys if k not in self.params[0]]
         if unknown:
-            raise ValueError(
-                f"names={unknown} are not recorded parameters; choose from {list(self.params[0])}"
-            )
+            raise ValueError(f"names={unknown} are not recorded parameters; choose from {recorded}")
+        columns = []
+        for k in keys:
+            size = self.params[0][k].numel()
+            columns += [k] if size == 1 else [f"{k}[{i}]" for i in range(size)]
         rows = [torch.cat([p[k].reshape(-1) for k in keys]).double().numpy() for p in self.params]
-        return np.stack(rows)
+        return ParamPath(np.stack(rows), tuple(columns))
 
 
 def _record_due(epoch: int, epochs: int, record_every: int) -> bool:
     return epoch % record_every == 0 or epoch == epochs
+
+
+def _check_net_and_optimizer(net: object, loss_fn: object, optimizer: object) -> None:
+    """Types, and an optimizer that updates ``net``'s own parameters (else nothing trains)."""
+    if not isinstance(net, torch.nn.Module):
+        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(
+            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
+        )
+    own = {id(p) for p in net.parameters()}
+    given = [p for group in optimizer.param_groups for p in group["params"]]
+    if not given or any(id(p) not in own for p in given):
+        raise ValueError(
+            "optimizer must be built on net's own parameters, e.g. "
+            "torch.optim.SGD(net.parameters(), lr=0.1); this one holds parameters of "
+            "another model, so training would not change net"
+        )
+
+
+def _scalar_loss(loss: object) -> torch.Tensor:
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+        shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise ValueError(
+            f"loss_fn must return a scalar tensor (one number), got {shape}; "
+            "use a mean or sum reduction"
+        )
+    return loss
 
 
 def fit(
@@ -128,16 +235,9 @@ def fit(
     Returns:
         A :class:`History`; ``diverged`` is set if a loss was ``nan``/``inf``.
     """
-    if not isinstance(net, torch.nn.Module):
-        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
-    if not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(
-            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
-        )
+    _check_net_and_optimizer(net, loss_fn, optimizer)
     check_tensor(X, "X", ndim=2)
-    check_tensor(y, "y")
+    check_tensor(y, "y", floating=True)
     check_matching_rows(X, y)
     check_int(epochs, "epochs", minimum=1)
     check_int(record_every, "record_every", minimum=1)
@@ -152,7 +252,7 @@ def fit(
                 f"net(X) has shape {tuple(yhat.shape)} but y has shape {tuple(y.shape)}; "
                 "they must match (reshape y to (n, 1) for a single output)"
             )
-        loss = loss_fn(yhat, y)
+        loss = _scalar_loss(loss_fn(yhat, y))
         value = float(loss.detach())
         finite = math.isfinite(value)
         if not finite or _record_due(epoch, epochs, record_every):
@@ -213,7 +313,7 @@ def gradient_descent(
     history = History(lr=float(lr))
     for epoch in range(epochs + 1):
         yhat = X @ What
-        value_t = loss_fn(yhat, y)
+        value_t = _scalar_loss(loss_fn(yhat, y))
         value = float(value_t.detach())
         finite = math.isfinite(value)
         if not finite or _record_due(epoch, epochs, record_every):
@@ -310,14 +410,7 @@ def fit_epochs(
     Returns:
         An :class:`EpochLog`.
     """
-    if not isinstance(net, torch.nn.Module):
-        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
-    if not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise TypeError(
-            f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}"
-        )
+    _check_net_and_optimizer(net, loss_fn, optimizer)
     if not hasattr(loader, "__iter__") or isinstance(loader, torch.Tensor):
         raise TypeError(
             f"loader must be an iterable of (X, y) batches such as a DataLoader, "
