@@ -1,5 +1,6 @@
 """Gradient checks and the closed-form answers of the linear model."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -38,6 +39,9 @@ def test_central_differences_are_more_accurate():
 def test_least_squares_minimises_and_gd_converges_towards_it(reg):
     X, y = reg
     W = least_squares(X, y)
+    # the normal equations X^T X W = X^T y, solved in float64 by NumPy
+    Xn, yn = X.double().numpy(), y.double().numpy()
+    np.testing.assert_allclose(W.double().numpy(), np.linalg.solve(Xn.T @ Xn, Xn.T @ yn), rtol=1e-6)
     sse = lambda w: torch.sum((y - X @ w) ** 2).item()  # noqa: E731
     for d in ([0.01, 0], [0, 0.01], [-0.01, 0.01]):
         assert sse(W) < sse(W + torch.tensor(d))
@@ -48,9 +52,10 @@ def test_least_squares_minimises_and_gd_converges_towards_it(reg):
 def test_stable_step_threshold(reg):
     X, y = reg
     lr_max = max_stable_lr(X)
-    assert lr_max == pytest.approx(0.00824, abs=1e-5)
+    Xn = X.double().numpy()
+    assert lr_max == pytest.approx(2 / np.linalg.eigvalsh(2 * Xn.T @ Xn).max(), rel=1e-12)
     H = hessian(X)
-    assert torch.allclose(H, 2 * X.double().T @ X.double())
+    np.testing.assert_allclose(H.numpy(), 2 * Xn.T @ Xn, rtol=1e-12)
     assert max_stable_lr(X, loss="mse") == pytest.approx(lr_max * len(X))
     start = torch.tensor([-5.0, 10.0])
     below = gradient_descent(start, X, y, lr=0.99 * lr_max, epochs=400)
@@ -75,6 +80,27 @@ def test_stable_step_threshold(reg):
             "analytic returned shape",
         ),
         (lambda X, y: check_gradient(torch.sum, torch.zeros(2, 2)), ValueError, "W must be 1-D"),
+        (
+            lambda X, y: least_squares(torch.stack([X[:, 1], 2 * X[:, 1]], dim=1), y),
+            ValueError,
+            r"X must have full column rank: its 2 columns span only 1 dimension",
+        ),
+        (
+            lambda X, y: least_squares(X[:1], y[:1]),
+            ValueError,
+            r"X must have full column rank: its 2 columns span only 1 dimension",
+        ),
+        (
+            lambda X, y: max_stable_lr(torch.zeros(5, 2)),
+            ValueError,
+            "X is all zeros: the loss does not depend on W, so no learning rate is too large",
+        ),
+        (lambda X, y: numeric_gradient("sse", y[:2]), TypeError, "loss_fn must be callable"),
+        (
+            lambda X, y: numeric_gradient(lambda w: w * 2, y[:2]),
+            ValueError,
+            r"loss_fn must return a scalar tensor, got \(2,\)",
+        ),
     ],
 )
 def test_bad_input(reg, call, err, match):

@@ -22,7 +22,15 @@ def least_squares(X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     check_tensor(X, "X", ndim=2, floating=True, finite=True)
     check_tensor(y, "y", ndim=1, floating=True, finite=True)
     check_matching_rows(X, y)
-    sol = torch.linalg.lstsq(X.double(), y.double().unsqueeze(1)).solution.squeeze(1)
+    Xd = X.double()
+    rank = int(torch.linalg.matrix_rank(Xd))
+    if rank < X.shape[1]:
+        raise ValueError(
+            f"X must have full column rank: its {X.shape[1]} columns span only {rank} "
+            "dimension(s) (a repeated or constant column, or fewer rows than columns), so "
+            "many W fit equally well"
+        )
+    sol = torch.linalg.lstsq(Xd, y.double().unsqueeze(1)).solution.squeeze(1)
     return sol.to(X.dtype)
 
 
@@ -39,6 +47,11 @@ def max_stable_lr(X: torch.Tensor, loss: str = "sse") -> float:
 
     Along the Hessian's top eigenvector each step multiplies the error by
     ``1 - lr * lambda_max``; it shrinks only while ``lr < 2 / lambda_max``.
+    Raises ``ValueError`` when ``X`` is all zeros (no curvature, no such bound).
     """
-    lam = torch.linalg.eigvalsh(hessian(X, loss)).max()
-    return float(2.0 / lam)
+    lam = float(torch.linalg.eigvalsh(hessian(X, loss)).max())
+    if not lam > 0:
+        raise ValueError(
+            "X is all zeros: the loss does not depend on W, so no learning rate is too large"
+        )
+    return 2.0 / lam

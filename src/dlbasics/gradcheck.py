@@ -49,6 +49,13 @@ class GradCheck:
         return "\n".join(lines)
 
 
+def _scalar(loss: object) -> torch.Tensor:
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+        got = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise ValueError(f"loss_fn must return a scalar tensor, got {got}")
+    return loss
+
+
 def numeric_gradient(
     loss_fn: Callable[[torch.Tensor], torch.Tensor],
     W: torch.Tensor,
@@ -61,13 +68,15 @@ def numeric_gradient(
     ``"central"``: ``(L(W + h e_i) - L(W - h e_i)) / (2h)``, more accurate.
     Computed in ``W``'s dtype, so float32 shows the rounding the lecture saw.
     """
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     check_tensor(W, "W", ndim=1, floating=True, finite=True)
     h = check_real(h, "h", positive=True)
     check_choice(scheme, "scheme", ("forward", "central"))
     W = W.detach()
     grad = torch.empty_like(W)
     with torch.no_grad():
-        base = loss_fn(W)
+        base = _scalar(loss_fn(W))
         for i in range(W.numel()):
             step = torch.zeros_like(W)
             step[i] = h
@@ -99,9 +108,7 @@ def check_gradient(
         raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     check_tensor(W, "W", ndim=1, floating=True, finite=True)
     What = W.detach().clone().requires_grad_(True)
-    loss = loss_fn(What)
-    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-        raise ValueError("loss_fn must return a scalar tensor")
+    loss = _scalar(loss_fn(What))
     loss.backward()
     auto = What.grad.detach().clone()
     formula = None
