@@ -145,7 +145,7 @@ def sigmoid_staircase(
 
 
 def step_staircase(
-    edges: Numbers, heights: Numbers, sharpness: float = 200.0
+    edges: Numbers, heights: Numbers, sharpness: float = 200.0, dtype: torch.dtype = torch.float32
 ) -> torch.nn.Sequential:
     """A hand-set ``Linear(1, m) -> StepUnit -> Linear(m, 1)`` giving an ``m``-step staircase.
 
@@ -160,21 +160,24 @@ def step_staircase(
         edges: ``m + 1`` strictly increasing numbers.
         heights: ``m`` numbers.
         sharpness: the ``StepUnit``'s sharpness (in units of the step width).
+        dtype: the parameters' dtype, ``torch.float32`` or ``torch.float64``.
 
     Returns:
         ``Sequential(Linear(1, m), StepUnit(sharpness), Linear(m, 1))``; ``(n, 1) -> (n, 1)``.
     """
     e, h = _check_staircase(edges, heights)
     s = check_real(sharpness, "sharpness", positive=True)
+    if dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
     m = len(h)
-    net = torch.nn.Sequential(torch.nn.Linear(1, m), StepUnit(s), torch.nn.Linear(m, 1))
+    net = torch.nn.Sequential(torch.nn.Linear(1, m), StepUnit(s), torch.nn.Linear(m, 1)).to(dtype)
     lo = torch.tensor(e[:-1], dtype=torch.float64)
     hi = torch.tensor(e[1:], dtype=torch.float64)
     width, centre = hi - lo, (hi + lo) / 2
     with torch.no_grad():
         net[0].weight.copy_((1 / width).reshape(m, 1))
         net[0].bias.copy_(-centre / width)
-        net[2].weight.copy_(torch.tensor(h).reshape(1, m))
+        net[2].weight.copy_(torch.tensor(h, dtype=torch.float64).reshape(1, m))
         net[2].bias.zero_()
     return net
 
@@ -189,11 +192,13 @@ def staircase(
         edges, heights, sharpness: as in :func:`step_staircase`.
 
     Returns:
-        A tensor shaped like ``x`` (no gradient is tracked).
+        A tensor shaped like ``x``, of ``x``'s dtype (computed in float64 for float64
+        ``x``, else in float32; no gradient is tracked).
     """
     check_tensor(x, "x", ndim=(1, 2), floating=True)
     if x.ndim == 2 and x.shape[1] != 1:
         raise ValueError(f"x must have shape (n, 1) or (n,), got {tuple(x.shape)}")
-    net = step_staircase(edges, heights, sharpness)
+    dtype = torch.float64 if x.dtype == torch.float64 else torch.float32
+    net = step_staircase(edges, heights, sharpness, dtype=dtype)
     with torch.no_grad():
-        return net(x.reshape(-1, 1).float()).reshape(x.shape).to(x.dtype)
+        return net(x.reshape(-1, 1).to(dtype)).reshape(x.shape).to(x.dtype)
