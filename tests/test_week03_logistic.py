@@ -414,3 +414,97 @@ def test_sum_reduction_equals_mean_reduction_with_four_times_the_lr():
     train(net_mean, lr=0.04, epochs=300, loss_fn=nn.BCELoss(reduction="mean"))
     torch.testing.assert_close(net_sum.linear.weight, net_mean.linear.weight)
     torch.testing.assert_close(net_sum.linear.bias, net_mean.linear.bias)
+
+
+# ------------------------------------------------------- the class written in the post
+
+
+def post_class() -> type:
+    """The ``LogisticRegression`` class exactly as the post's visible cell defines it."""
+    from pathlib import Path
+
+    qmd = Path(__file__).resolve().parents[1] / "posts/03-logistic-regression-module/index.qmd"
+    cells = [c.split("```")[0] for c in qmd.read_text(encoding="utf-8").split("```{python}")[1:]]
+    (source,) = [c for c in cells if "class LogisticRegression(nn.Module):" in c]
+    assert "#| echo: false" not in source  # the lesson is shown, not hidden
+    namespace = {"nn": nn, "torch": torch}
+    exec(source, namespace)  # noqa: S102 - our own post's code
+    return namespace["LogisticRegression"]
+
+
+@pytest.mark.parametrize("in_features", [1, 3])
+def test_the_posts_class_behaves_like_the_package_class(in_features):
+    Post = post_class()
+    assert Post is not LogisticRegression
+    torch.manual_seed(SEED)
+    ours = Post(in_features)
+    torch.manual_seed(SEED)
+    package = LogisticRegression(in_features)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in package.named_parameters()]
+    for (_, a), (_, b) in zip(ours.named_parameters(), package.named_parameters(), strict=True):
+        assert torch.equal(a, b)  # same draws from the same seed
+    x = torch.randn(20, in_features) * 3
+    assert torch.equal(ours(x), package(x))
+    y = (torch.rand(20, 1) > 0.5).float()
+    F.binary_cross_entropy(ours(x), y).backward()
+    F.binary_cross_entropy(package(x), y).backward()
+    assert torch.equal(ours.linear.weight.grad, package.linear.weight.grad)
+    assert torch.equal(ours.linear.bias.grad, package.linear.bias.grad)
+
+
+def test_package_helpers_accept_the_posts_class():
+    Post = post_class()
+    net = set_weights(Post(), weight=0.8568, bias=-1.6768)
+    assert linear_of(net) is net.linear
+    assert decision_boundary(net) == pytest.approx(1.6768 / 0.8568)
+    seq = copy_weights(net, logistic_sequential())
+    x = torch.linspace(0, 8, 9).reshape(-1, 1)
+    assert torch.equal(seq(x), net(x))
+    with pytest.raises(ValueError, match=r"\.linear layer"):
+        linear_of(nn.Sequential(nn.ReLU()))
+
+
+def test_post_class_trains_to_the_lectures_outcome():
+    Post = post_class()
+    torch.manual_seed(SEED)
+    net = Post()
+    train(net, lr=0.01, epochs=1000)
+    p1, p7 = probs(net)
+    assert p1 < 0.5 < p7
+
+
+# ------------------------------------------------------------ exercises 3 and 4
+
+
+def test_exercise_3_bce_along_the_separating_direction_decreases_to_zero():
+    X, y = hours_passed()
+    xs, ys = X.double().flatten().tolist(), y.double().flatten().tolist()
+
+    def bce64(w: float) -> float:  # written out per row in float64
+        rows = []
+        for x_n, y_n in zip(xs, ys, strict=True):
+            z = w * (x_n - 2.5)
+            p = 1 / (1 + math.exp(-z))
+            rows.append(-math.log(p) if y_n == 1 else -math.log1p(-p))
+        return sum(rows) / len(rows)
+
+    def formula(w: float) -> float:
+        return 0.5 * math.log1p(math.exp(-1.5 * w)) + 0.5 * math.log1p(math.exp(-0.5 * w))
+
+    values = [bce64(w) for w in (0.5, 1, 2, 5, 10, 25)]
+    assert values == pytest.approx([formula(w) for w in (0.5, 1, 2, 5, 10, 25)], rel=1e-9)
+    assert all(a > b > 0 for a, b in zip(values, values[1:], strict=False))
+    assert values[-1] < 1e-5
+    net = set_weights(LogisticRegression(), weight=5.0, bias=-12.5)
+    with torch.no_grad():
+        assert nn.BCELoss()(net(X), y).item() == pytest.approx(formula(5.0), rel=1e-5)
+
+
+def test_exercise_4_longer_training_is_more_confident_with_the_same_ranking():
+    ask = torch.tensor([[0.0], [2.5], [7.0], [20.0]])
+    short, long = seeded_model(), seeded_model()
+    train(short, lr=0.01, epochs=1000)
+    train(long, lr=1.0, epochs=1000)
+    p_short, p_long = probs(short, ask), probs(long, ask)
+    assert p_short == sorted(p_short) and p_long == sorted(p_long)
+    assert p_long[0] < p_short[0] and p_long[2] > p_short[2]  # further from 1/2 at both ends

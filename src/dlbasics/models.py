@@ -6,7 +6,9 @@
   ``nn.Sequential(nn.Linear(in_features, 1), nn.Sigmoid())`` (Week 4 uses this form).
 
 Both hold their parameters in one ``nn.Linear``; :func:`linear_of` finds it in
-either form (or in a bare ``nn.Linear``, a model that outputs logits), so
+either form (or in a bare ``nn.Linear``, a model that outputs logits, or in any
+module that keeps it as ``self.linear``, such as the class a student writes in
+Week 3's post), so
 :func:`copy_weights`, :func:`set_weights` and :func:`decision_boundary` work on
 all three.
 """
@@ -61,20 +63,22 @@ def logistic_sequential(in_features: int = 1) -> nn.Sequential:
 def linear_of(net: nn.Module) -> nn.Linear:
     """The single ``nn.Linear`` that holds a logistic model's parameters.
 
-    Accepts a :class:`LogisticRegression`, a ``nn.Sequential`` whose first layer is
-    ``nn.Linear`` (e.g. from :func:`logistic_sequential`) or a bare ``nn.Linear``
+    Accepts a :class:`LogisticRegression` (or any module whose layer is the attribute
+    ``linear``, e.g. the same class written in a post), a ``nn.Sequential`` whose first
+    layer is ``nn.Linear`` (e.g. from :func:`logistic_sequential`) or a bare ``nn.Linear``
     (a model that returns logits).
     """
     if isinstance(net, nn.Linear):
         return net
-    if isinstance(net, LogisticRegression):
+    if isinstance(net, nn.Module) and isinstance(getattr(net, "linear", None), nn.Linear):
         return net.linear
     if isinstance(net, nn.Sequential) and len(net) > 0 and isinstance(net[0], nn.Linear):
         return net[0]
     if isinstance(net, nn.Module):
         raise ValueError(
-            f"net must be a LogisticRegression, an nn.Sequential starting with nn.Linear or an "
-            f"nn.Linear; got a {type(net).__name__} with no such layer"
+            f"net must be a LogisticRegression (a module with a .linear layer), an "
+            f"nn.Sequential starting with nn.Linear or an nn.Linear; got a "
+            f"{type(net).__name__} with no such layer"
         )
     raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
 
