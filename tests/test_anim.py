@@ -143,6 +143,41 @@ def test_frames_are_spread_evenly() -> None:
         assert steps.max() - steps.min() <= 1
 
 
+@pytest.mark.parametrize(
+    ("args", "err", "match"),
+    [
+        ((5, 0), ValueError, "frames must be >= 2, got 0"),
+        ((5, 1), ValueError, "frames must be >= 2, got 1"),
+        ((0, 2), ValueError, "n_records must be >= 1, got 0"),
+        ((5, 2.0), TypeError, "frames must be an int"),
+        ((3, 4), ValueError, "only 3 records but frames=4"),
+    ],
+)
+def test_frame_indices_bad_input(args, err, match) -> None:
+    with pytest.raises(err, match=match):
+        frame_indices(*args)
+
+
+def _history_with_losses(losses, x) -> History:
+    h = History()
+    for k, value in enumerate(losses):
+        h.record(k, value, torch.zeros_like(x), {"W": torch.zeros(2)})
+    return h
+
+
+def test_diverging_is_said_only_of_runs_that_end_above_their_start(week1) -> None:
+    """An optimizer that climbs for a while and comes back down (Adam) is not diverging."""
+    X, x, y, surface, _ = week1
+    for losses, expected in [
+        ([1.0, 1.5, 2.0, 0.8, 0.5], [False] * 5),
+        ([1.0, 0.5, 2.0, 3.0, 4.0], [False, False, True, True, True]),
+        ([1.0, 2.0, 0.5, 3.0, float("inf")], [False, True, False, True, False]),
+    ]:
+        a = animate_training(_history_with_losses(losses, x), x, y, frames=5)
+        texts = [f[0] for f in frame_data(a.html)["frames"]]
+        assert ["diverging" in t for t in texts] == expected, texts
+
+
 def test_too_short_history_raises(week1) -> None:
     X, x, y, surface, _ = week1
     short = gradient_descent(W_START, X, y, lr=0.001, epochs=10)  # 11 records
@@ -284,11 +319,10 @@ def test_bias_weight_pair_is_ordered_w0_w1(week3) -> None:
     auto = animate_training(history, x, y, surface, frames=6)
     named = animate_training(history, x, y, surface, frames=6, param_names=["0.bias", "0.weight"])
     assert frame_data(auto.html)["path"] == frame_data(named.html)["path"]
-    with pytest.warns(UserWarning, match="will not lie on the surface"):
-        swapped = animate_training(
-            history, x, y, surface, frames=6, param_names=["0.weight", "0.bias"]
-        )
-    assert frame_data(swapped.html)["path"] != frame_data(named.html)["path"]
+    # nn.Sequential records the weight first; the names, not the order, decide the axes
+    assert list(history.params[0]) == ["0.weight", "0.bias"]
+    swapped = animate_training(history, x, y, surface, frames=6, param_names=["0.weight", "0.bias"])
+    assert frame_data(swapped.html)["path"] == frame_data(named.html)["path"]
 
 
 def test_projection_matches_matplotlib(week1) -> None:

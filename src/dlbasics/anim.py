@@ -114,23 +114,15 @@ def _as_column(value: object, name: str) -> np.ndarray:
     return value.detach().reshape(-1).double().cpu().numpy()
 
 
-def _pick_param_names(history: History, param_names: Sequence[str] | None) -> list[str]:
-    """Names giving ``(w0, w1)`` = (intercept, slope), in that order."""
-    recorded = list(history.params[0])
+def _check_param_names(history: History, param_names: Sequence[str] | None) -> list[str] | None:
+    """``param_names`` as a list (``None``: every recorded parameter), checked."""
     if param_names is None:
-        if len(recorded) == 1:
-            return recorded
-        ends = sorted(recorded, key=lambda k: (not k.endswith("bias"), k))
-        if len(recorded) == 2 and ends[0].endswith("bias") and ends[1].endswith("weight"):
-            return ends
-        raise ValueError(
-            f"param_names is needed to pick (w0, w1) from the recorded parameters {recorded}, "
-            'e.g. param_names=["0.bias", "0.weight"]'
-        )
+        return None
     if isinstance(param_names, str) or not isinstance(param_names, Sequence):
         raise TypeError(
             f"param_names must be a list of parameter names, got {type(param_names).__name__}"
         )
+    recorded = list(history.params[0])
     unknown = [k for k in param_names if k not in recorded]
     if unknown:
         raise ValueError(
@@ -156,7 +148,12 @@ def _check_markers(markers: object) -> dict[str, tuple[float, float]]:
 
 
 def frame_indices(n_records: int, frames: int) -> np.ndarray:
-    """``frames`` distinct record indices spread evenly over ``0..n_records-1`` (ends kept)."""
+    """``frames`` distinct record indices spread evenly over ``0..n_records-1`` (ends kept).
+
+    ``frames >= 2`` (a first and a last frame) and ``frames <= n_records``.
+    """
+    n_records = check_int(n_records, "n_records", minimum=1)
+    frames = check_int(frames, "frames", minimum=2)
     if frames > n_records:
         raise ValueError(
             f"the history has only {n_records} records but frames={frames} were asked for; "
@@ -620,9 +617,11 @@ def animate_training(
         surface: a loss surface over ``(w0, w1)``; adds the 3-D panel with the path.
             ``history.loss`` must be the surface's loss (same function and scale).
         truth: the true curve at ``x`` (``n`` values), drawn dashed.
-        param_names: recorded parameters giving ``(w0, w1)`` in order, e.g.
-            ``["0.bias", "0.weight"]`` (default: the single recorded tensor, or a
-            ``*.bias``/``*.weight`` pair).
+        param_names: the recorded parameters that hold ``(w0, w1)``, e.g.
+            ``["0.bias", "0.weight"]`` (default: all recorded). Which one is the
+            intercept and which the slope is read from their names (a ``*bias`` and a
+            ``*weight``, or ``W[0]`` and ``W[1]``; see ``ParamPath.w0_w1``), never from
+            their order, so the two cannot be swapped.
         markers: ``{label: (w0, w1)}`` drawn as stars on the surface.
         frames: number of frames (>= 2), records chosen evenly, first and last kept.
         fps: frames per second when playing.
@@ -684,7 +683,7 @@ def animate_training(
     if marker_pts and surface is None:
         raise ValueError("markers are drawn on the surface: pass surface= as well")
 
-    names = _pick_param_names(history, param_names)
+    names = _check_param_names(history, param_names)
     runs = [history]
     if compare is not None:
         if not isinstance(compare, History):
@@ -699,7 +698,7 @@ def animate_training(
             or not all(isinstance(s, str) and s for s in run_names)
         ):
             raise ValueError(f"run_names must be two non-empty strings, got {run_names!r}")
-        if _pick_param_names(compare, param_names) != names:
+        if list(compare.params[0]) != list(history.params[0]):
             raise ValueError(
                 f"compare records the parameters {list(compare.params[0])}, history records "
                 f"{list(history.params[0])}; both runs must train the same model"
@@ -796,12 +795,7 @@ def animate_training(
 def _surface_path(run: History, names, surface: Surface, xs, ys) -> np.ndarray:
     """``(w0, w1)`` of every record, shape ``(len(run), 2)``; warns if the run's first
     loss is not the surface's loss there (the path would float off the surface)."""
-    wpath = run.param_path(names)
-    if wpath.shape[1] != 2:
-        raise ValueError(
-            f"param_names {names} give {wpath.shape[1]} numbers per record; the surface "
-            "needs exactly two, (w0, w1)"
-        )
+    wpath = run.param_path(names).w0_w1()
     w0_0, w1_0 = wpath[0]
     first = run.loss[0]
     if math.isfinite(first):
@@ -853,6 +847,9 @@ def _run_frames(run: History, idx, loss, clipped, pos_of, scene: _Scene, xs, ord
     """``[status text, fitted-curve path, path position]`` for each frame of one run."""
     first_loss = loss[0]
     stop = run.epoch[-1] if run.diverged else None
+    # "diverging" only in a run that ends above its starting loss (or at nan/inf): an
+    # optimizer that climbs for a while and comes back down (Adam) is not diverging
+    ends_above_start = not loss[-1] <= first_loss
     rows = []
     for r in idx.tolist():
         yhat = run.yhat[r].detach().reshape(-1).double().cpu().numpy()[order]
@@ -862,7 +859,7 @@ def _run_frames(run: History, idx, loss, clipped, pos_of, scene: _Scene, xs, ord
         text = f"{step_name} {e}: loss = {_fmt(v)}"
         if not math.isfinite(v):
             text += f": diverged at {step_name} {stop if stop is not None else e}"
-        elif r > 0 and v > first_loss:
+        elif ends_above_start and r > 0 and v > first_loss:
             text += ", above the starting loss: diverging"
         if clipped[r]:
             text += " (off the chart, shown at its edge)"
