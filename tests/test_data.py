@@ -103,6 +103,8 @@ def test_wavy_curve_noise_and_truth():
         (lambda: data.regression_data(n=2.5), TypeError, "n must be an int"),
         (lambda: data.regression_data(sigma=-1.0), ValueError, "sigma"),
         (lambda: data.logistic_toy(seed="a"), TypeError, "seed"),
+        (lambda: data.logistic_toy(w1="5"), TypeError, "w1 must be a real number"),
+        (lambda: data.regression_data(w0=float("inf")), ValueError, "w0 must be finite"),
         (lambda: data.wavy_curve(sigma=float("nan")), ValueError, "sigma"),
         (lambda: data.load_csv("../pyproject.toml"), ValueError, "bare file name"),
         (lambda: data.load_csv(""), TypeError, "name"),

@@ -45,6 +45,8 @@ def test_record_k_is_consistent(reg):
     assert h.at(8) == 2
     with pytest.raises(ValueError, match="epoch=5 was not recorded"):
         h.at(5)
+    with pytest.raises(TypeError, match="epoch must be an int"):
+        h.at(8.5)
     path = h.param_path()
     assert path.shape == (4, 2) and path.columns == ("W[0]", "W[1]")
     assert np.array_equal(np.asarray(path), np.stack([p["W"].double().numpy() for p in h.params]))
@@ -136,6 +138,7 @@ def test_history_empty_errors():
         ({"y": torch.zeros(99)}, ValueError, "same number of rows"),
         ({"X": [[1.0, 2.0]]}, TypeError, "X must be a torch.Tensor"),
         ({"y": torch.zeros(100, 1)}, ValueError, "y must be 1-D"),
+        ({"W": W0.double()}, TypeError, r"X and W must have the same dtype for X @ W"),
     ],
 )
 def test_gradient_descent_bad_input(reg, kwargs, err, match):

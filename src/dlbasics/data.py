@@ -70,7 +70,7 @@ def regression_data(
     gen = _generator(seed)
     x, _ = torch.randn(n, generator=gen).sort()
     X = torch.stack([torch.ones(n), x], dim=1)
-    W = torch.tensor([float(w0), float(w1)])
+    W = torch.tensor([check_real(w0, "w0"), check_real(w1, "w1")])
     eps = torch.randn(n, generator=gen) * sigma
     y = X @ W + eps
     return X, y
@@ -97,7 +97,8 @@ def logistic_toy(
     Returns:
         ``x``, ``y`` and the true probability ``prob``, each of shape ``(n, 1)``.
     """
-    return _bernoulli_on_grid(lambda x: float(w0) + float(w1) * x, n, seed)
+    w0, w1 = check_real(w0, "w0"), check_real(w1, "w1")
+    return _bernoulli_on_grid(lambda x: w0 + w1 * x, n, seed)
 
 
 def hours_passed() -> tuple[torch.Tensor, torch.Tensor]:

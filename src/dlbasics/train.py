@@ -140,7 +140,7 @@ class History:
     def at(self, epoch: int) -> int:
         """Index of the record taken after ``epoch`` updates (``ValueError`` if none)."""
         try:
-            return self.epoch.index(int(epoch))
+            return self.epoch.index(check_int(epoch, "epoch"))
         except ValueError:
             raise ValueError(
                 f"epoch={epoch} was not recorded; recorded epochs are "
@@ -304,6 +304,8 @@ def gradient_descent(
         raise ValueError(
             f"X has {X.shape[1]} columns but W has {W.shape[0]} entries; X @ W needs them equal"
         )
+    if X.dtype != W.dtype:
+        raise TypeError(f"X and W must have the same dtype for X @ W, got {X.dtype} and {W.dtype}")
     check_lr(lr)
     check_int(epochs, "epochs", minimum=1)
     check_int(record_every, "record_every", minimum=1)
