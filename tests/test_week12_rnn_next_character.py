@@ -1,0 +1,273 @@
+"""Week 12: one-hot text, the RNN recurrence written out (float64) against nn.RNNCell and
+nn.RNN, one LSTM step against nn.LSTMCell, the memoryless ceilings counted by hand, the
+dlbasics.rnn helpers with their error messages, and the numbers the executed post prints."""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib
+import pytest
+import torch
+from torch import nn
+
+from dlbasics.rnn import CharNet, encode, next_char_data, one_hot, plot_states, vocabulary
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+POST = "12-rnn-next-character"
+
+
+# ------------------------------------------------------------------ one-hot text
+
+
+def test_vocabulary_keeps_order_of_first_appearance() -> None:
+    assert vocabulary("AbAcAd" * 3) == "Abcd"
+    assert vocabulary("abcabC") == "abcC"
+    assert vocabulary("x") == "x"
+
+
+def test_one_hot_rows_have_a_single_one_in_the_character_column() -> None:
+    text, vocab = "hello", "helo"
+    X = one_hot(text, vocab)
+    assert X.shape == (5, 4) and X.dtype == torch.float32
+    for t, char in enumerate(text):
+        expected = [1.0 if v == char else 0.0 for v in vocab]
+        assert X[t].tolist() == expected
+    assert encode(text, vocab).tolist() == [0, 1, 2, 2, 3]
+
+
+def test_next_char_data_pairs_each_character_with_its_successor() -> None:
+    X, Y, vocab = next_char_data("AbAcAd" * 50)
+    assert vocab == "Abcd" and X.shape == Y.shape == (299, 4)
+    txt = "AbAcAd" * 50
+    assert "".join(vocab[i] for i in X.argmax(1)) == txt[:-1]
+    assert "".join(vocab[i] for i in Y.argmax(1)) == txt[1:]
+    # an explicit vocabulary fixes the column order
+    X2, _, v2 = next_char_data("ab", vocab="ba")
+    assert v2 == "ba" and X2.tolist() == [[0.0, 1.0]]
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: vocabulary(["a", "b"]), TypeError, "text must be a str, got list"),
+        (lambda: vocabulary(""), ValueError, "text must have at least 1 character"),
+        (lambda: encode("abz", "ab"), ValueError, "characters ['z'] that are not in vocab"),
+        (lambda: encode("ab", "aba"), ValueError, "vocab must not repeat a character"),
+        (lambda: one_hot(b"ab", "ab"), TypeError, "text must be a str, got bytes"),
+        (lambda: next_char_data("a"), ValueError, "text must have at least 2 character"),
+        (lambda: next_char_data("abc", vocab=3), TypeError, "vocab must be a str, got int"),
+        (lambda: CharNet(4, 2, kind="gru"), ValueError, "kind must be one of ('rnn', 'lstm')"),
+        (lambda: CharNet(4, 0), ValueError, "hidden must be >= 1, got 0"),
+        (lambda: CharNet(4.0, 2), TypeError, "vocab_size must be an int, got float"),
+        (lambda: CharNet(4, 2)(torch.zeros(5, 3)), ValueError, "X must have 4 columns"),
+        (lambda: CharNet(4, 2)(torch.zeros(5, 4, dtype=torch.int64)), TypeError, "floating"),
+        (lambda: CharNet(4, 2)(torch.zeros(4)), ValueError, "X must be 2-D"),
+    ],
+)
+def test_bad_input_raises_a_clear_error(call, error, message) -> None:
+    with pytest.raises(error, match=re.escape(message)):
+        call()
+
+
+# ------------------------------------------------------------------ the recurrence
+
+
+def _rnn_loop_float64(X: torch.Tensor, W_ih, W_hh, b_ih, b_hh) -> torch.Tensor:
+    """h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh), entry by entry in float64."""
+    X, W_ih, W_hh, b_ih, b_hh = (t.detach().double() for t in (X, W_ih, W_hh, b_ih, b_hh))
+    k, V = W_ih.shape
+    h = [0.0] * k
+    out = []
+    for x in X:
+        h = [
+            float(
+                torch.tanh(
+                    sum(x[v] * W_ih[j, v] for v in range(V))
+                    + b_ih[j]
+                    + sum(h[m] * W_hh[j, m] for m in range(k))
+                    + b_hh[j]
+                )
+            )
+            for j in range(k)
+        ]
+        out.append(h)
+    return torch.tensor(out, dtype=torch.float64)
+
+
+@pytest.mark.parametrize(("seed", "hidden"), [(4, 2), (43052, 3)])
+def test_recurrence_by_hand_equals_rnncell_and_rnn(seed: int, hidden: int) -> None:
+    X, _, vocab = next_char_data("AbAcAd" * 4)
+    torch.manual_seed(seed)
+    cell = nn.RNNCell(len(vocab), hidden)
+    reference = _rnn_loop_float64(X, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+    with torch.no_grad():
+        h, by_cell = torch.zeros(hidden), []
+        for x in X:
+            h = cell(x, h)
+            by_cell.append(h)
+        torch.manual_seed(seed)
+        net = CharNet(len(vocab), hidden, kind="rnn")
+        by_rnn = net.hidden_states(X)
+    torch.testing.assert_close(torch.stack(by_cell).double(), reference, atol=1e-6, rtol=0)
+    torch.testing.assert_close(by_rnn.double(), reference, atol=1e-6, rtol=0)
+
+
+def test_charnet_draws_the_weights_of_rnn_then_linear() -> None:
+    torch.manual_seed(4)
+    cell = nn.RNNCell(4, 2)
+    cook = nn.Linear(2, 4)
+    torch.manual_seed(4)
+    net = CharNet(4, 2)
+    assert torch.equal(net.rnn.weight_ih_l0, cell.weight_ih)
+    assert torch.equal(net.rnn.weight_hh_l0, cell.weight_hh)
+    assert torch.equal(net.rnn.bias_hh_l0, cell.bias_hh)
+    assert torch.equal(net.linr.weight, cook.weight)
+    torch.manual_seed(0)
+    lstm, cook = nn.LSTM(4, 3), nn.Linear(3, 4)
+    torch.manual_seed(0)
+    net = CharNet(4, 3, kind="lstm")
+    assert torch.equal(net.rnn.weight_hh_l0, lstm.weight_hh_l0)
+    assert torch.equal(net.linr.bias, cook.bias)
+    X, _, _ = next_char_data("abcabC")
+    assert net(X).shape == (5, 4)
+
+
+def test_one_lstm_step_by_the_formulas_equals_lstmcell() -> None:
+    torch.manual_seed(43052)
+    cell = nn.LSTMCell(4, 2)
+    x = torch.tensor([0.0, 1.0, 0.0, 0.0])
+    h0, c0 = torch.tensor([0.3, -0.2]), torch.tensor([0.5, -1.0])
+    W_ih, W_hh = cell.weight_ih.detach().double(), cell.weight_hh.detach().double()
+    b = (cell.bias_ih + cell.bias_hh).detach().double()
+
+    def gate(block: int, squash) -> torch.Tensor:
+        rows = slice(2 * block, 2 * block + 2)
+        return squash(W_ih[rows] @ x.double() + W_hh[rows] @ h0.double() + b[rows])
+
+    i, f = gate(0, torch.sigmoid), gate(1, torch.sigmoid)
+    g, o = gate(2, torch.tanh), gate(3, torch.sigmoid)
+    c1 = f * c0.double() + i * g
+    h1 = o * torch.tanh(c1)
+    with torch.no_grad():
+        h_ref, c_ref = cell(x, (h0, c0))
+    torch.testing.assert_close(h_ref.double(), h1, atol=1e-6, rtol=0)
+    torch.testing.assert_close(c_ref.double(), c1, atol=1e-6, rtol=0)
+
+
+# ------------------------------------------------------------------ plot helper
+
+
+def test_plot_states_draws_states_and_probabilities() -> None:
+    h = torch.linspace(-1, 1, 12).reshape(6, 2)
+    probs = torch.softmax(torch.randn(6, 4), dim=1)
+    fig = plot_states(h, "AbAcAd", probs, "Abcd")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == list("AbAcAd")
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "$h_{1}$", "$h_{2}$", "$P_{A}$", "$P_{b}$", "$P_{c}$", "$P_{d}$",
+    ]  # fmt: skip
+    shown = ax.images[0].get_array()
+    torch.testing.assert_close(torch.as_tensor(shown.data[:2]).float(), h.T)
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    assert plot_states(h, "AbAcAd", ax=ax) is fig
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"text": "Ab"}, ValueError, "text must have one character per row of h (6), got 2"),
+        ({"h": torch.zeros(6)}, ValueError, "h must be 2-D"),
+        ({"probs": torch.zeros(6, 4)}, ValueError, "probs must have shape (L, len(vocab))"),
+        ({"probs": torch.zeros(6, 3), "vocab": "Abcd"}, ValueError, "probs must have shape"),
+        ({"h": [[0.0]]}, TypeError, "h must be a torch.Tensor"),
+    ],
+)
+def test_plot_states_rejects_bad_input(kwargs, error, message) -> None:
+    args = {"h": torch.zeros(6, 2), "text": "AbAcAd"} | kwargs
+    with pytest.raises(error, match=re.escape(message)):
+        plot_states(**args)
+    plt.close("all")
+
+
+# ------------------------------------------------------------------ the executed post
+
+
+def _shown(nb) -> str:
+    text = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            assert out.output_type != "error", out.get("ename")
+            if out.output_type == "stream":
+                text.append(out.text)
+    return "".join(text)
+
+
+def _number(shown: str, pattern: str) -> float:
+    match = re.search(pattern, shown)
+    assert match, f"the post no longer prints {pattern!r}"
+    return float(match.group(1))
+
+
+# The ceilings counted by hand. "AbAcAd" * 50 gives 299 inputs: 150 A's, followed by b, c
+# and d 50 times each (a rule gets at most 50 right), and 149 lower-case letters, always
+# followed by A. "abcabC" * 50: a -> b 100 times, b -> c or C 50 times each, c -> a 50,
+# C -> a 49.
+CEILING_ABACAD = (50 + 149) / 299
+CEILING_ABCABC = (100 + 50 + 50 + 49) / 299
+
+
+def test_post_prints_the_ceilings_counted_by_hand(executed_post) -> None:
+    shown = _shown(executed_post(POST))
+    ceiling = _number(shown, r"best memoryless accuracy on AbAcAd: ([0-9.]+)")
+    assert ceiling == pytest.approx(CEILING_ABACAD, abs=1e-4)
+    assert _number(shown, r"best memoryless accuracy on abcabC: ([0-9.]+)") == pytest.approx(
+        CEILING_ABCABC, abs=1e-4
+    )
+
+
+def test_post_hand_written_cells_match_pytorch(executed_post) -> None:
+    shown = _shown(executed_post(POST))
+    assert "same weights in nn.RNN: True" in shown
+    assert _number(shown, r"max \|by hand - nn.RNNCell\| = ([0-9.e+-]+)") <= 1e-6
+    assert _number(shown, r"max \|by hand - nn.RNN\| += ([0-9.e+-]+)") <= 1e-6
+    assert _number(shown, r"max \|h_1 by hand - LSTMCell\| = ([0-9.e+-]+)") <= 1e-6
+    assert _number(shown, r"max \|c_1 by hand - LSTMCell\| = ([0-9.e+-]+)") <= 1e-6
+
+
+def test_post_teaching_claims_about_accuracy(executed_post) -> None:
+    shown = _shown(executed_post(POST))
+    # no memory: at (or under) the ceiling, on both strings
+    assert _number(shown, r"memoryless net, accuracy: ([0-9.]+)") <= CEILING_ABACAD + 1e-4
+    assert _number(shown, r"memoryless net on abcabC: ([0-9.]+)") <= CEILING_ABCABC + 1e-4
+    # the RNN predicts AbAcAd perfectly ...
+    assert _number(shown, r"RNN, accuracy on AbAcAd: ([0-9.]+)") == 1.0
+    # ... but not abcabC, where the LSTM's memory is needed
+    assert _number(shown, r"RNN  accuracy on abcabC: ([0-9.]+)") <= CEILING_ABCABC + 1e-4
+    assert _number(shown, r"LSTM accuracy on abcabC: ([0-9.]+)") == 1.0
+
+
+def test_post_saturation_and_parameter_counts(executed_post) -> None:
+    shown = _shown(executed_post(POST))
+    assert _number(shown, r"RNN on abcabC  : share of \|h\| > 0.95 = ([0-9.]+)") >= 0.95
+    assert _number(shown, r"LSTM on abcabC : share of \|h\| > 0.95 = ([0-9.]+)") <= 0.05
+    # k (V + k + 2) with V = 4, k = 2, and the read-out k V + V
+    assert "RNN : recurrent layer 16, whole CharNet 28" in shown
+    assert "LSTM: recurrent layer 64, whole CharNet 76" in shown
+
+
+def test_post_has_four_exercises_with_executed_solutions(executed_post) -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd").read_text()
+    solutions = text.split('::: {.callout-tip collapse="true"}\n## Solution')[1:]
+    assert len(solutions) >= 4
+    assert all("```{python}" in s.split("\n:::")[0] for s in solutions)
+    nb = executed_post(POST)
+    figures = [c for c in nb.cells if c.cell_type == "code" and "#| label: fig-" in c.source]
+    assert len(figures) == 2
+    assert all("#| fig-cap:" in c.source and "#| fig-alt:" in c.source for c in figures)
