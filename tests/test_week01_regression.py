@@ -298,8 +298,8 @@ def test_executed_post_shows_the_lecture_numbers(executed_post):
                 text.append(out.text)
             elif out.output_type == "error":
                 errors.append(out.ename)
-            elif "text/html" in out.get("data", {}):
-                html = out["data"]["text/html"]
+            elif "text/markdown" in out.get("data", {}):
+                html = out["data"]["text/markdown"]
                 html = "".join(html) if isinstance(html, list) else html
                 if "dlbasics-anim" in html:
                     anims.append(len(html.encode("utf-8")))
@@ -341,3 +341,32 @@ def test_post_figures_have_captions_and_alt_text():
         if "animate_training(" in cell.split("```")[0]:
             assert "#| label: fig-" not in cell.split("```")[0]
             assert "label=" in cell.split("```")[0]
+
+
+# ------------------------------------------------------------------- exercises 3 and 4
+
+
+def test_exercise_3_duplicated_data_keeps_the_line_and_halves_the_threshold(data):
+    X, y = data
+    X2, y2 = torch.cat([X, X]), torch.cat([y, y])
+    Xn, yn = X2.double().numpy(), y2.double().numpy()
+    w_np = np.linalg.lstsq(Xn, yn, rcond=None)[0]
+    assert least_squares(X2, y2).tolist() == pytest.approx(w_np.tolist(), abs=1e-4)
+    assert least_squares(X2, y2).tolist() == pytest.approx(least_squares(X, y).tolist(), abs=1e-4)
+    lam2, _ = top_direction(X2)
+    assert max_stable_lr(X2) == pytest.approx(2 / lam2, rel=1e-5)
+    assert max_stable_lr(X2) == pytest.approx(max_stable_lr(X) / 2, rel=1e-5)
+
+
+def test_exercise_4_units_and_standardising_move_the_threshold(data):
+    X, _ = data
+    x = X[:, 1]
+    ones = torch.ones_like(x)
+    thresholds = {}
+    for name, feature in [("m", x), ("mm", 1000 * x), ("std", (x - x.mean()) / x.std())]:
+        X_new = torch.stack([ones, feature], dim=1)
+        lam, _ = top_direction(X_new)
+        thresholds[name] = 2 / lam
+        assert max_stable_lr(X_new) == pytest.approx(thresholds[name], rel=1e-4)
+    assert 5e5 < thresholds["m"] / thresholds["mm"] < 2e6  # "about a million"
+    assert thresholds["std"] > thresholds["m"]
