@@ -193,7 +193,7 @@ ALL_CHECKS = (
 
 
 def test_there_are_two_workflows():
-    assert {p.name for p in real_workflows()} == {"tests.yml", "publish.yml"}
+    assert {p.name for p in real_workflows()} == {"tests.yml", "publish.yml", "release.yml"}
 
 
 def test_zizmor_reports_no_findings():

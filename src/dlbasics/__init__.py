@@ -2,7 +2,7 @@
 
 One module per concern: ``data`` (data sets), ``losses``, ``train`` (recorded
 training), ``surface`` (loss grids), ``plots``, ``anim`` (light HTML
-animations), ``gradcheck`` and ``closed_form``.
+animations), ``gradcheck``, ``closed_form`` and ``rnn`` (next-character models).
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
