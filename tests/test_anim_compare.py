@@ -6,6 +6,7 @@ epoch) on the same data and loss surface, both started from the same parameters.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 
@@ -13,11 +14,15 @@ import numpy as np
 import pytest
 import torch
 from test_anim import frame_data, path_numbers
-from test_browser import OfflinePage, browser, page_html  # noqa: F401  (browser: a fixture)
+from test_browser import OfflinePage, page_html
 
 from dlbasics.anim import SECOND_COLOR, animate_training, frame_indices
 from dlbasics.surface import loss_surface
 from dlbasics.train import History
+
+# the browser fixture: in test_browser.py, or in conftest.py (then nothing to import)
+with contextlib.suppress(ImportError):
+    from test_browser import browser  # noqa: F401
 
 N, EPOCHS, BATCH = 320, 10, 10  # 32 mini-batches per epoch
 
