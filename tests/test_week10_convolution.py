@@ -1,0 +1,277 @@
+"""Week 10 (posts/10-convolution): the post's teaching claims, against independent references.
+
+References are written out here in NumPy float64 (sliding windows, block maxima), never
+taken from the layer under test. The post's own ``conv2d_loops`` is read from the .qmd and
+checked against them; the executed post's printed numbers are checked too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from harness import SHARED_MNIST
+from numpy.lib.stride_tricks import sliding_window_view
+from torch import nn
+
+from dlbasics import data
+
+POST = "10-convolution"
+QMD = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
+
+
+def np_conv2d(x, w, b, stride: int = 1, padding: int = 0) -> np.ndarray:
+    """Float64 reference: zero-pad, take every window with NumPy, contract with the kernels."""
+    x, w, b = (np.asarray(t, dtype=np.float64) for t in (x, w, b))
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    win = sliding_window_view(xp, w.shape[2:], axis=(2, 3))[:, :, ::stride, ::stride]
+    # win: (n, C, H', W', kh, kw); w: (O, C, kh, kw)
+    return np.einsum("nchwuv,ocuv->nohw", win, w) + b[None, :, None, None]
+
+
+def np_block_max(x, k: int) -> np.ndarray:
+    """Max over non-overlapping k x k blocks; rows/columns that do not fill a block are dropped."""
+    x = np.asarray(x, dtype=np.float64)
+    n, c, h, w = x.shape
+    hh, ww = h // k, w // k
+    return x[:, :, : hh * k, : ww * k].reshape(n, c, hh, k, ww, k).max(axis=(3, 5))
+
+
+def post_function(name: str):
+    """Execute the post's cell that defines ``name`` and return the function."""
+    cells = [c.split("```")[0] for c in QMD.read_text(encoding="utf-8").split("```{python}")[1:]]
+    (source,) = [c for c in cells if f"def {name}(" in c]
+    namespace = {"torch": torch, "nn": nn}
+    exec(source, namespace)  # noqa: S102 - the post's own teaching code
+    return namespace[name]
+
+
+# ---------------------------------------------------------------- the lecture's tiny examples
+
+
+def test_lecture_kernel_from_seed_43052_and_the_sum_by_hand() -> None:
+    torch.manual_seed(43052)
+    conv = nn.Conv2d(1, 1, kernel_size=2)
+    w = conv.weight.detach().double().reshape(-1).tolist()
+    assert w == pytest.approx([-0.1733, -0.4235, 0.1802, 0.4668], abs=5e-5)
+    assert float(conv.bias.detach()) == pytest.approx(0.2037, abs=5e-5)
+    x = [0.0, 1.0, 2.0, 3.0]
+    by_hand = sum(wi * xi for wi, xi in zip(w, x, strict=True)) + float(conv.bias.detach())
+    out = conv(torch.arange(4.0).reshape(1, 1, 2, 2))
+    assert float(out.detach()) == pytest.approx(by_hand, abs=1e-6)
+    assert round(by_hand, 4) == 1.5410
+
+
+def test_quarter_kernel_is_a_moving_average() -> None:
+    conv = nn.Conv2d(1, 1, kernel_size=2)
+    with torch.no_grad():
+        conv.weight.fill_(0.25)
+        conv.bias.zero_()
+    out = conv(torch.arange(16.0).reshape(1, 1, 4, 4)).detach()[0, 0].double()
+    # mean of {4i + j, 4i + j + 1, 4(i + 1) + j, 4(i + 1) + j + 1} = 4i + j + 2.5
+    expected = torch.tensor([[4 * i + j + 2.5 for j in range(3)] for i in range(3)])
+    torch.testing.assert_close(out, expected.double())
+
+
+def test_relu_maxpool_flatten_on_the_posts_5x5_example() -> None:
+    x = np.array(
+        [
+            [3, -1, 0, 2, -4],
+            [-2, 5, -3, 1, 0],
+            [4, 0, 6, -5, 2],
+            [1, -6, 2, 3, -1],
+            [0, 2, -2, 7, 8],
+        ],
+        dtype=np.float64,
+    ).reshape(1, 1, 5, 5)
+    X = torch.tensor(x, dtype=torch.float32)
+    assert np.array_equal(nn.ReLU()(X).numpy(), np.maximum(x, 0))
+    pooled = nn.MaxPool2d(2)(X)
+    assert np.array_equal(pooled.numpy(), np_block_max(x, 2))
+    assert pooled[0, 0].tolist() == [[5.0, 2.0], [4.0, 6.0]]  # the numbers named in the text
+    assert nn.Flatten()(pooled).tolist() == [[5.0, 2.0, 4.0, 6.0]]
+
+
+# ---------------------------------------------------------------- the loops and the formula
+
+
+@pytest.mark.parametrize(
+    ("n", "C", "O", "H", "W", "k", "stride", "padding"),
+    [
+        (1, 1, 1, 2, 2, 2, 1, 0),
+        (2, 3, 4, 7, 7, 3, 2, 1),
+        (1, 2, 3, 6, 9, 3, 1, 2),
+        (3, 1, 2, 8, 5, 4, 3, 0),
+        (1, 3, 2, 5, 5, 5, 1, 0),
+    ],
+)
+def test_posts_conv_loops_equal_numpy_reference_and_nn_conv2d(
+    n: int, C: int, O: int, H: int, W: int, k: int, stride: int, padding: int
+) -> None:
+    conv2d_loops = post_function("conv2d_loops")
+    gen = torch.Generator().manual_seed(n * 100 + C * 10 + k)
+    X = torch.randn(n, C, H, W, generator=gen)
+    layer = nn.Conv2d(C, O, k, stride=stride, padding=padding)
+    reference = np_conv2d(X, layer.weight.detach(), layer.bias.detach(), stride, padding)
+    with torch.no_grad():
+        loops = conv2d_loops(X, layer.weight, layer.bias, stride=stride, padding=padding)
+        torch_out = layer(X)
+    assert loops.shape == reference.shape == torch_out.shape
+    np.testing.assert_allclose(loops.double().numpy(), reference, atol=1e-5)
+    np.testing.assert_allclose(torch_out.double().numpy(), reference, atol=1e-5)
+
+
+def test_output_size_formula_matches_the_layers_over_many_settings() -> None:
+    out_size = post_function("out_size")
+    checked = 0
+    for H in (5, 7, 12, 28):
+        for k in (1, 2, 3, 5):
+            for s in (1, 2, 3):
+                for p in (0, 1, 2):
+                    if k > H + 2 * p:
+                        continue
+                    expected = (H + 2 * p - k) // s + 1  # formula written out here
+                    conv = nn.Conv2d(1, 1, k, stride=s, padding=p)
+                    got = conv(torch.zeros(1, 1, H, H + 1)).shape[-2:]
+                    assert tuple(got) == (expected, (H + 1 + 2 * p - k) // s + 1)
+                    assert out_size(H, k, s, p) == expected
+                    if p <= k // 2:  # PyTorch's limit for pooling's padding
+                        pool = nn.MaxPool2d(k, stride=s, padding=p)
+                        assert pool(torch.zeros(1, 1, H, H)).shape[-1] == expected
+                    checked += 1
+    assert checked > 100
+
+
+def test_parameter_counts_in_the_text() -> None:
+    def count(m: nn.Module) -> int:
+        return sum(p.numel() for p in m.parameters())
+
+    assert count(nn.Conv2d(1, 16, 5)) == 16 * 25 + 16 == 416
+    assert count(nn.Linear(16 * 12 * 12, 10)) == 2304 * 10 + 10
+    assert count(nn.Conv2d(3, 8, 5, stride=2, padding=1)) == 8 * 3 * 25 + 8 == 608
+
+
+def test_convolution_is_a_sparse_matrix_product() -> None:
+    # exercise 3: M built from the index rule, against the NumPy reference
+    gen = torch.Generator().manual_seed(3)
+    w, x = torch.randn(2, 2, generator=gen).double(), torch.randn(3, 3, generator=gen).double()
+    M = np.zeros((4, 9))
+    for i in range(2):
+        for j in range(2):
+            for u in range(2):
+                for v in range(2):
+                    M[2 * i + j, 3 * (i + u) + j + v] = float(w[u, v])
+    ref = np_conv2d(x.reshape(1, 1, 3, 3), w.reshape(1, 1, 2, 2), [0.0]).reshape(4)
+    np.testing.assert_allclose(M @ x.numpy().reshape(9), ref, atol=1e-12)
+    assert int((M != 0).sum()) == 16
+
+
+# ---------------------------------------------------------------- hand-set kernels on digits
+
+
+@pytest.fixture(scope="module")
+def test_digits() -> tuple[torch.Tensor, torch.Tensor]:
+    """The full MNIST test split: $DLBASICS_DATA, else the offline copy beside the repository."""
+    env = os.environ.get("DLBASICS_DATA")
+    root = Path(env) if env else (SHARED_MNIST if SHARED_MNIST.is_dir() else None)
+    return data.mnist(train=False, flatten=False, root=root)
+
+
+VERTICAL = np.array([[-1.0, 0.0, 1.0]] * 3)
+
+
+def test_blur_is_the_neighbourhood_mean_and_edges_see_stroke_directions(test_digits) -> None:
+    XX, yy = test_digits
+    x = XX[:50].double().numpy()
+    # blur with padding 1: the mean of the 3 x 3 neighbourhood, zeros outside the image
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    blur = sum(xp[:, :, u : u + 28, v : v + 28] for u in range(3) for v in range(3)) / 9
+    conv = nn.Conv2d(1, 1, 3, padding=1, bias=False)
+    with torch.no_grad():
+        conv.weight.fill_(1 / 9)
+        np.testing.assert_allclose(conv(XX[:50]).double().numpy(), blur, atol=1e-6)
+
+    # vertical vs horizontal edge response per digit, over the whole test split (float64)
+    xs = XX.double().numpy()
+    kernels = np.stack([VERTICAL, VERTICAL.T])[:, None]
+    response = np.abs(np_conv2d(xs, kernels, [0.0, 0.0], padding=1)).mean(axis=(2, 3))
+    labels = yy.numpy()
+    ratio = {
+        d: response[labels == d, 0].mean() / response[labels == d, 1].mean() for d in range(10)
+    }
+    assert max(ratio, key=ratio.get) == 1 and ratio[1] > 2  # ones: one upright stroke
+    assert all(ratio[d] < 1 for d in (2, 3, 5))  # horizontal arcs and bars dominate
+    assert sorted(ratio, key=ratio.get)[-2] == 4
+
+
+def test_shift_equivariance_and_pooling(test_digits) -> None:
+    XX, _ = test_digits
+    x = XX.double().numpy()
+    kernels = np.stack([VERTICAL, VERTICAL.T])[:, None]
+    maps = np_conv2d(x, kernels, [0.0, 0.0], padding=1)
+    # images with blank outer columns: rolling by 3 moves ink without wrapping it around
+    blank = (x[:, 0, :, 23:] == 0).all(axis=(1, 2)) & (x[:, 0, :, :1] == 0).all(axis=(1, 2))
+    assert blank.mean() > 0.5
+    shifted = np_conv2d(np.roll(x[blank], 3, axis=3), kernels, [0.0, 0.0], padding=1)
+    np.testing.assert_allclose(shifted, np.roll(maps[blank], 3, axis=3), atol=1e-12)
+
+    def change(a, b) -> float:
+        return float(np.linalg.norm(a - b) / np.linalg.norm(b))
+
+    relu = np.maximum(maps, 0)
+    relu1 = np.maximum(np_conv2d(np.roll(x, 1, axis=3), kernels, [0.0, 0.0], padding=1), 0)
+    assert change(np_block_max(relu1, 2), np_block_max(relu, 2)) < change(relu1, relu) - 0.1
+
+
+# ---------------------------------------------------------------- the executed post
+
+
+def _shown(nb) -> str:
+    text = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            assert out.output_type != "error", out.get("ename")
+            if out.output_type == "stream":
+                text.append(out.text)
+            elif "text/plain" in out.get("data", {}):
+                text.append(out["data"]["text/plain"])
+    return "\n".join(text)
+
+
+@pytest.mark.slow
+def test_executed_post_prints_what_the_text_says(executed_post) -> None:
+    shown = _shown(executed_post(POST))
+    assert "by hand: 1.5410" in shown and "conv(X): tensor([[[[1.5410]]]])" in shown
+    diff = re.search(r"shapes: \(2, 4, 4, 4\) \(2, 4, 4, 4\)\nlargest difference: (\S+)", shown)
+    assert float(diff.group(1)) < 1e-5
+    rows = re.findall(r"^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+) \|\s+(\d+)\s+(\d+)$", shown, re.M)
+    assert len(rows) == 6
+    for H, k, s, p, formula, layer in (map(int, r) for r in rows):
+        assert formula == layer == (H + 2 * p - k) // s + 1
+    assert "Flatten: (8, 2304)" in shown and "Linear: (8, 10)  parameters: 23050" in shown
+    assert "output shape: (4, 8, 15, 15)" in shown and "parameters: 608" in shown
+    assert "k = 2: loops equal nn.MaxPool2d: True" in shown
+    assert "non-zero entries: 16 of 36" in shown
+    ratios = dict(re.findall(r"^\s*(\d)\s+[0-9.]+\s+[0-9.]+\s+([0-9.]+)$", shown, re.M))
+    assert max(ratios, key=lambda d: float(ratios[d])) == "1"
+    changes = [int(c) for c in re.findall(r"shift by 1, pooled=\w+: maps change by (\d+)%", shown)]
+    assert len(changes) == 2 and changes[1] < changes[0]
+    assert "maxpool: shape (1, 1, 14, 14)" in shown
+
+
+def test_post_figures_have_labels_captions_and_alt_text() -> None:
+    text = QMD.read_text(encoding="utf-8")
+    cells = [c.split("```")[0] for c in text.split("```{python}")[1:]]
+    figures = [c for c in cells if "#| label: fig-" in c]
+    assert len(figures) >= 2
+    for head in figures:
+        assert "#| fig-cap:" in head and "#| fig-alt:" in head, head[:80]
+    for head in cells:
+        if "plt.subplots" in head or "plot_images(" in head:
+            assert "#| label: fig-" in head, head[:80]
+    assert text.count("## Solution") >= 4
+    assert "image-alt:" in text and (QMD.parent / "thumbnail.png").stat().st_size < 40_000
