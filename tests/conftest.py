@@ -1,17 +1,265 @@
-"""Shared fixtures: each post is executed at most once per test session."""
+"""Shared fixtures: the site is rendered by real Quarto once per test session.
+
+* ``rendered_site``: the folder ``quarto render`` wrote (``build/site``); every post is
+  executed once, in that render. ``DLBASICS_SITE=<folder>`` tests an existing render
+  instead (publish.yml: ``_site``, with its log in ``DLBASICS_SITE_LOG``).
+* ``render_log``: what that render printed.
+* ``site_url``: the rendered folder served on 127.0.0.1 (base URL, ending in ``/``).
+* ``browser``: headless Chromium (Playwright), ``$DLBASICS_CHROMIUM`` or ``/usr/bin/chromium``.
+* ``executed_post(name)``: the notebook Quarto executed for that post in the render. When
+  no selected test needs the whole site (e.g. ``pytest tests/test_week03_logistic.py``),
+  only the posts asked for are rendered, one ``quarto render <post>`` each.
+
+Quarto must be on ``PATH`` (``make test`` finds or installs it); without it the tests that
+need it fail and say how to get it.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import http.server
+import json
+import os
+import shutil
+import subprocess
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from functools import partial
+from importlib import metadata
 from pathlib import Path
 
+import nbformat
 import pytest
 from nbformat import NotebookNode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import harness` from any test
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
 import harness  # noqa: E402
+import post_render  # noqa: E402
+
+REPO = harness.REPO
+BUILD = REPO / "build"
+SITE_DIR = BUILD / "site"
+SITE_LOG = BUILD / "site.log"
+SITE_STAMP = BUILD / "site.stamp.json"
+POST_RENDERS = BUILD / "post-renders"  # one folder per post rendered on its own
+SITE_ENV, SITE_LOG_ENV = "DLBASICS_SITE", "DLBASICS_SITE_LOG"
+SITE_FIXTURES = {"rendered_site", "site_url", "render_log"}
+RENDER_TIMEOUT = 1800  # seconds for the whole site
+# Not inputs of the render: changing them never makes a rendered site stale.
+NOT_RENDER_INPUTS = ("tests/", "bench/", ".github/", ".ci/", "build/", "README.md", "Makefile")
+
+QUARTO_MISSING = (
+    "Quarto is not on PATH. `make test` finds it or installs it (the offline kit in "
+    "../shared/quarto-offline, else `pip install quarto-cli`); or install Quarto 1.10.18 "
+    "from https://quarto.org/docs/get-started/ and put `quarto` on PATH."
+)
+
+
+def quarto_exe() -> str:
+    """The ``quarto`` on PATH; fails the calling test (never skips) when there is none."""
+    exe = shutil.which("quarto")
+    if exe is None:
+        pytest.fail(QUARTO_MISSING, pytrace=False)
+    return exe
+
+
+def quarto_env() -> dict[str, str]:
+    """Environment for Quarto: this Python (and its Jupyter) first, MNIST beside the checkout."""
+    env = dict(os.environ)
+    env["QUARTO_PYTHON"] = sys.executable
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    if "DLBASICS_DATA" not in env and harness.SHARED_MNIST.is_dir():
+        env["DLBASICS_DATA"] = str(harness.SHARED_MNIST)
+    return env
+
+
+def render_inputs_hash(quarto: str) -> str:
+    """A hash of everything a render depends on: source files, packages, Quarto, data path."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    digest = hashlib.sha256()
+    for rel in sorted(set(filter(None, listed.split("\0")))):
+        path = REPO / rel
+        if rel.startswith(NOT_RENDER_INPUTS) or not path.is_file():
+            continue
+        digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    packages = sorted(f"{d.name}=={d.version}" for d in metadata.distributions())
+    version = subprocess.run([quarto, "--version"], capture_output=True, text=True).stdout
+    env = quarto_env()
+    for part in (*packages, version, sys.executable, env.get("DLBASICS_DATA", "")):
+        digest.update(part.encode() + b"\0")
+    return digest.hexdigest()
+
+
+def render_site(
+    out_dir: Path = SITE_DIR, log: Path = SITE_LOG, inputs: tuple[str, ...] = ()
+) -> tuple[int, str]:
+    """``quarto render [inputs]`` (default: the whole project) into ``out_dir``.
+
+    Returns (exit code, everything Quarto printed); the output is also written to ``log``.
+    """
+    quarto = quarto_exe()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        proc = subprocess.run(
+            [quarto, "render", *inputs, "--output-dir", str(out_dir)],
+            cwd=REPO,
+            env=quarto_env(),
+            capture_output=True,
+            text=True,
+            timeout=RENDER_TIMEOUT,
+        )
+        code, text = proc.returncode, proc.stdout + proc.stderr
+    except subprocess.TimeoutExpired as err:
+        code, text = -1, f"{err.stdout or ''}{err.stderr or ''}\nquarto render timed out"
+    log.write_text(text, encoding="utf-8")
+    return code, text
+
+
+class RenderedSite:
+    """The one render of this session (lazy: only tests that need it pay for it)."""
+
+    def __init__(self) -> None:
+        self._result: tuple[Path, str] | None = None
+        self._failure: str | None = None
+        self.whole_site_wanted = True  # set from the selected tests at collection
+        self._posts: dict[Path, Path | str] = {}  # post -> its own render (or the failure)
+
+    def folder_for(self, qmd: Path) -> Path:
+        """A rendered folder holding ``qmd``'s page and notebook (the whole site if wanted)."""
+        if os.environ.get(SITE_ENV) or self.whole_site_wanted or self._result is not None:
+            return self.get()[0]
+        if qmd not in self._posts:
+            name = qmd.parent.name
+            out, log = POST_RENDERS / name, POST_RENDERS / f"{name}.log"
+            shutil.rmtree(out, ignore_errors=True)
+            code, text = render_site(out, log, (str(qmd.relative_to(REPO)),))
+            missing = post_render.publish_notebooks(out, [qmd]) if code == 0 else []
+            if code != 0 or missing:
+                tail = "\n".join(text.rstrip().splitlines()[-40:])
+                self._posts[qmd] = f"quarto render of {name} exited {code} (log: {log}):\n{tail}"
+            else:
+                self._posts[qmd] = out
+        result = self._posts[qmd]
+        if isinstance(result, str):
+            pytest.fail(result, pytrace=False)
+        return result
+
+    def get(self) -> tuple[Path, str]:
+        """The site folder and the render's output; a failed render fails every caller."""
+        if self._failure is not None:
+            pytest.fail(self._failure, pytrace=False)
+        if self._result is None:
+            try:
+                self._result = self._find_or_render()
+            except pytest.fail.Exception as err:
+                self._failure = str(err)
+                raise
+        return self._result
+
+    def _find_or_render(self) -> tuple[Path, str]:
+        given = os.environ.get(SITE_ENV)
+        if given:
+            site = Path(given).resolve()
+            if not (site / "index.html").is_file():
+                pytest.fail(f"{SITE_ENV}={given} holds no rendered site (no index.html)")
+            log_path = os.environ.get(SITE_LOG_ENV)
+            log = Path(log_path).read_text(encoding="utf-8") if log_path else ""
+            if not log_path:
+                log = f"(no render log: set {SITE_LOG_ENV} to the output of quarto render)"
+            return site, log
+        quarto = quarto_exe()
+        key = render_inputs_hash(quarto)
+        try:
+            stamp = json.loads(SITE_STAMP.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            stamp = {}
+        fresh = stamp.get("inputs") == key and stamp.get("exit") == 0
+        if fresh and (SITE_DIR / "index.html").is_file() and SITE_LOG.is_file():
+            print(f"\nreusing the up-to-date render in {SITE_DIR}")
+            return SITE_DIR, SITE_LOG.read_text(encoding="utf-8")
+        SITE_STAMP.unlink(missing_ok=True)
+        print(f"\nrendering the site with {quarto} into {SITE_DIR} ...", flush=True)
+        code, text = render_site()
+        if code != 0:
+            tail = "\n".join(text.rstrip().splitlines()[-40:])
+            pytest.fail(f"quarto render exited {code} (full log: {SITE_LOG}):\n{tail}")
+        SITE_STAMP.write_text(json.dumps({"inputs": key, "exit": code}), encoding="utf-8")
+        return SITE_DIR, text
+
+
+_SITE = RenderedSite()
+
+
+@pytest.fixture(scope="session")
+def rendered_site() -> Path:
+    """The folder holding the site rendered by real Quarto (once per session)."""
+    return _SITE.get()[0]
+
+
+@pytest.fixture(scope="session")
+def render_log() -> str:
+    """Everything ``quarto render`` printed for :func:`rendered_site`."""
+    return _SITE.get()[1]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # no access log on stderr
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(rendered_site: Path) -> Iterator[str]:
+    """The rendered site served over HTTP on 127.0.0.1 (a free port); the base URL."""
+    handler = partial(_QuietHandler, directory=str(rendered_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Headless Chromium: ``$DLBASICS_CHROMIUM``, else ``/usr/bin/chromium``; ``""`` means
+    Playwright's own build (GitHub Actions)."""
+    from playwright import sync_api  # in the test extras: a missing package is an error
+
+    exe = os.environ.get("DLBASICS_CHROMIUM")
+    if exe is None:
+        exe = "/usr/bin/chromium"
+    if exe and not Path(exe).exists():
+        pytest.fail(f"chromium not found at {exe}; install it or set DLBASICS_CHROMIUM")
+    with sync_api.sync_playwright() as p:
+        kwargs = {"executable_path": exe} if exe else {}
+        b = p.chromium.launch(args=CHROMIUM_ARGS, **kwargs)
+        yield b
+        b.close()
+
+
+# ------------------------------------------------------------------------ executed posts
 
 
 def resolve_post(name_or_path: str | Path) -> Path:
@@ -29,26 +277,69 @@ def resolve_post(name_or_path: str | Path) -> Path:
     return matches[0].resolve()
 
 
+def quarto_notebook(site: Path, qmd: Path) -> NotebookNode:
+    """The notebook Quarto executed for ``qmd`` (the post's download, ``index.ipynb``).
+
+    Code cells get ``metadata.quarto_options`` (their ``#|`` options) and the notebook gets
+    ``metadata.dlbasics`` (source and execute defaults), as from :func:`harness.execute_post`.
+    """
+    rel = qmd.parent.relative_to(REPO)
+    path = site / rel / "index.ipynb"
+    if not path.is_file():
+        raise FileNotFoundError(f"the render wrote no notebook for {rel} ({path} is missing)")
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            lines = cell.source.split("\n")
+            cell.metadata["quarto_options"] = harness._parse_options(lines, f"{rel}: {cell.id}")
+    source = harness.qmd_to_notebook(qmd.read_text(encoding="utf-8"))
+    nb.metadata["dlbasics"] = {
+        "source": f"{rel}/index.qmd",
+        "execute": harness.execute_defaults(source, qmd),
+    }
+    return nb
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Render the whole site only when a selected test looks at it."""
+    _SITE.whole_site_wanted = any(SITE_FIXTURES & set(item.fixturenames) for item in items)
+
+
 @pytest.fixture(scope="session")
 def executed_post() -> Callable[[str | Path], NotebookNode]:
-    """Factory ``executed_post(name_or_path) -> executed notebook``, cached for the session.
+    """Factory ``executed_post(name_or_path) -> executed notebook``, from Quarto's render.
 
-    The notebook is also written to ``build/executed/<post>/index.ipynb``. A failed execution
-    is cached too: every test that asks for that post fails with the same error, without
-    running the post again.
+    Each post is executed once per session, by ``quarto render`` (of the whole site, or of
+    that post alone when no selected test needs the site); a cell that raised without
+    ``#| error: true`` failed that render, and every test asking for the post fails with it.
     """
-    cache: dict[Path, NotebookNode | Exception] = {}
+    cache: dict[Path, NotebookNode] = {}
 
-    def run(name_or_path: str | Path) -> NotebookNode:
+    def get(name_or_path: str | Path) -> NotebookNode:
         qmd = resolve_post(name_or_path)
         if qmd not in cache:
-            try:
-                cache[qmd] = harness.execute_post(qmd)[0]
-            except (harness.PostExecutionError, ValueError) as err:
-                cache[qmd] = err
-        result = cache[qmd]
-        if isinstance(result, Exception):
-            raise result
-        return result
+            cache[qmd] = quarto_notebook(_SITE.folder_for(qmd), qmd)
+        return cache[qmd]
 
-    return run
+    return get
+
+
+# --------------------------------------------------------------------------- screenshots
+
+SCREENSHOTS = BUILD / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    """``build/screenshots/``, emptied once per session; the run prints it at the end."""
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    return SCREENSHOTS
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    shots = sorted(SCREENSHOTS.glob("*.png")) if SCREENSHOTS.is_dir() else []
+    if shots:
+        terminalreporter.write_line(f"screenshots for review ({len(shots)}): {SCREENSHOTS}")
+    if _SITE._result is not None:
+        terminalreporter.write_line(f"rendered site tested: {_SITE._result[0]}")

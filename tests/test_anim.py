@@ -273,7 +273,8 @@ def test_accessibility(week1) -> None:
     a = animate_training(history, x, y, surface, frames=5, label=label)
     esc = htmlmod.escape(label)
     assert a.label == label
-    assert f"<figcaption>{esc}</figcaption>" in a.html
+    caption = re.search(r"<figcaption>(.*?)</figcaption>", a.html)[1]  # Markdown-safe text
+    assert htmlmod.unescape(caption) == label and "<" not in caption
     assert re.search(r'role="img" aria-label="' + re.escape(esc), a.html)
     assert f'alt="{esc}"' in a.html
     for name in ("First frame", "Previous frame", "Play", "Next frame", "Last frame", "Frame"):
@@ -301,7 +302,12 @@ def test_default_label_describes_the_run(week1) -> None:
 
 
 def test_display_and_save(week1_anim: Animation, tmp_path) -> None:
-    assert week1_anim._repr_html_() == week1_anim.html
+    # Markdown, not text/html: a text/html output makes Quarto load require.js from a CDN
+    from IPython.core.formatters import DisplayFormatter
+
+    bundle, _ = DisplayFormatter().format(week1_anim)
+    assert set(bundle) == {"text/markdown", "text/plain"}
+    assert bundle["text/markdown"] == week1_anim.html
     assert week1_anim.html.startswith(f'<figure class="{PLAYER_CLASS}"')
     assert "\n\n" not in week1_anim.html  # raw HTML must not contain blank lines
     page = week1_anim.save(tmp_path / "a.html").read_text(encoding="utf-8")
@@ -409,3 +415,15 @@ def test_empty_history_and_missing_predictions(week1) -> None:
     h = fit(net, torch.nn.MSELoss(), opt, x[:, None], y[:, None], epochs=3, record_yhat=False)
     with pytest.raises(ValueError, match="record_yhat=True"):
         animate_training(h, x, y, frames=2)
+
+
+def test_text_in_the_player_survives_markdown() -> None:
+    """Status and caption text is inert for Markdown yet reads the same once parsed as HTML."""
+    import html as html_lib
+
+    from dlbasics.anim import _md_text
+
+    text = "loss $L$ & <b>*x*</b> [a](b) `c` @fig-d #1 _e_ 2 - 1 \\(f\\)"
+    escaped = _md_text(text)
+    assert not any(c in escaped.replace("&#", "").replace(";", "") for c in "$*_[]`@\\<>")
+    assert html_lib.unescape(escaped) == text

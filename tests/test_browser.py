@@ -1,22 +1,24 @@
-"""The animation player in a real browser (chromium driven by Playwright), fully offline.
+"""The site in a real browser (Chromium driven by Playwright), fully offline.
 
 Two kinds of page:
 
-* a page built here from :func:`dlbasics.anim.animate_training` (runs whatever the posts say);
-* every post that calls ``animate_training``, executed by the harness and converted to HTML
-  with nbconvert's ``basic`` template (no CDN require.js/MathJax) in a minimal page.
+* the rendered site (``rendered_site``, one real ``quarto render`` per session) served on
+  127.0.0.1: every page loads with no console or page error and requests nothing from
+  another host, math is typeset, the light/dark toggle works, and every animation steps
+  forward and back with its buttons and its slider;
+* a page built here from :func:`dlbasics.anim.animate_training` (players side by side,
+  a phone's width, no JavaScript).
 
-Every request that is not ``file:``/``data:``/``blob:``/``about:`` or localhost is aborted
-and recorded. Browser: ``$DLBASICS_CHROMIUM`` or ``/usr/bin/chromium``; set
-``DLBASICS_CHROMIUM=""`` to use Playwright's own browser (GitHub Actions).
+Screenshots of each post's first screen and of one animation per post are saved in
+``build/screenshots/`` (the run prints the folder). Browser: ``$DLBASICS_CHROMIUM`` or
+``/usr/bin/chromium``; ``DLBASICS_CHROMIUM=""`` uses Playwright's own (GitHub Actions).
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -34,15 +36,6 @@ from dlbasics.train import fit, gradient_descent
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LOCAL_SCHEMES = {"file", "data", "blob", "about"}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 MIN_BUTTON_PX = 20
@@ -64,22 +57,6 @@ def page_html(body: str, title: str = "animations") -> str:
 # --------------------------------------------------------------------------- browser
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright import sync_api  # in the test extras: a missing package is an error
-
-    exe = os.environ.get("DLBASICS_CHROMIUM")
-    if exe is None:
-        exe = "/usr/bin/chromium"
-    if exe and not Path(exe).exists():
-        pytest.fail(f"chromium not found at {exe}; install it or set DLBASICS_CHROMIUM")
-    with sync_api.sync_playwright() as p:
-        kwargs = {"executable_path": exe} if exe else {}
-        b = p.chromium.launch(args=CHROMIUM_ARGS, **kwargs)
-        yield b
-        b.close()
-
-
 class OfflinePage:
     """A browser page that aborts and records every non-local request and every JS error."""
 
@@ -87,8 +64,10 @@ class OfflinePage:
         self.context = browser.new_context(viewport={"width": width, "height": height})
         self.page = self.context.new_page()
         self.blocked: list[str] = []
+        self.requests: list[str] = []
         self.errors: list[str] = []
         self.page.route("**/*", self._route)
+        self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on("pageerror", lambda err: self.errors.append(str(err)))
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
 
@@ -100,9 +79,11 @@ class OfflinePage:
             self.blocked.append(route.request.url)
             route.abort()
 
-    def open(self, path: Path) -> None:
-        self.page.goto(path.as_uri())
+    def open(self, where: Path | str) -> None:
+        """Open a file (``Path``) or a URL and wait until the page and its requests settle."""
+        self.page.goto(where.as_uri() if isinstance(where, Path) else where)
         self.page.wait_for_load_state("load")
+        self.page.wait_for_load_state("networkidle")
 
     def close(self) -> None:
         self.context.close()
@@ -116,6 +97,9 @@ def counters(page) -> list[str]:
     return page.locator(f"figure.{PLAYER_CLASS} .dla-counter").all_inner_texts()
 
 
+HAS_CLASS_CALLOUT = "contains(concat(' ', normalize-space(@class), ' '), ' callout ')"
+
+
 def check_player(page, i: int, require_motion: bool = False) -> None:
     """Animation ``i`` on the page shows a loaded image and working controls.
 
@@ -123,6 +107,10 @@ def check_player(page, i: int, require_motion: bool = False) -> None:
     stuck on a plateau legitimately shows the same picture), always if ``require_motion``.
     """
     fig = page.locator(f"figure.{PLAYER_CLASS}").nth(i)
+    if not fig.is_visible():  # in a collapsed callout (an exercise's solution): open it
+        callout = fig.locator(f"xpath=ancestor::div[{HAS_CLASS_CALLOUT}][1]")
+        callout.locator(".callout-header").first.click()
+        fig.wait_for(state="visible")
     fig.scroll_into_view_if_needed()
     n = int(fig.get_attribute("data-frames"))
     where = f"animation {i} ({n} frames)"
@@ -206,7 +194,7 @@ def check_player(page, i: int, require_motion: bool = False) -> None:
 
 
 def check_page(
-    browser, path: Path, expect: int | None = None, require_motion: bool = False
+    browser, path: Path | str, expect: int | None = None, require_motion: bool = False
 ) -> OfflinePage:
     page = OfflinePage(browser)
     page.open(path)
@@ -290,28 +278,85 @@ def test_without_javascript_a_frame_is_still_shown(browser, demo_page: Path) -> 
         context.close()
 
 
-# ------------------------------------------------------------------------------- posts
+# -------------------------------------------------------------------------- the rendered site
+
+POSTS = post_paths()
+SITE_PAGES = ["index.html", "about.html"] + [f"posts/{p.parent.name}/index.html" for p in POSTS]
 
 
-def notebook_page(nb: NotebookNode, path: Path) -> Path:
-    """The executed notebook as HTML (nbconvert ``basic``: no CDN scripts) in a minimal page."""
-    from nbconvert import HTMLExporter
-
-    body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
-    path.write_text(page_html(body), encoding="utf-8")
-    return path
+def open_site_page(browser, site_url: str, rel: str, **kwargs) -> OfflinePage:
+    page = OfflinePage(browser, **kwargs)
+    page.open(site_url + rel)
+    return page
 
 
-def player_outputs(nb: NotebookNode) -> list[str]:
-    """The text/html outputs that hold one of our players."""
-    found = []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            html = out.get("data", {}).get("text/html", "")
-            html = "".join(html) if isinstance(html, list) else html
-            if f'class="{PLAYER_CLASS}"' in html:
-                found.append(html)
-    return found
+def other_hosts(page: OfflinePage, site_url: str) -> list[str]:
+    """Every request of the page that did not go to the site itself."""
+    return [u for u in page.requests if not u.startswith(site_url) and not u.startswith("data:")]
+
+
+@pytest.mark.parametrize("rel", SITE_PAGES)
+def test_site_page_loads_cleanly_from_the_site_alone(browser, site_url: str, rel: str) -> None:
+    """No console error, no page error, no request to another host; math is typeset."""
+    page = open_site_page(browser, site_url, rel)
+    try:
+        assert other_hosts(page, site_url) == [], f"{rel} requests other hosts"
+        assert page.page.title(), f"{rel} has no title"
+        n_math = page.page.locator("span.math").count()
+        if n_math:
+            page.page.wait_for_function(
+                "() => document.querySelectorAll('span.math:not(:has(.katex))').length === 0",
+                timeout=WAIT_MS,
+            )
+            assert page.page.locator(".katex-error").count() == 0, f"{rel}: KaTeX errors"
+        body = page.page.locator("main").inner_text()
+        assert "\\(" not in body and "\\[" not in body, f"{rel}: raw TeX left on the page"
+        if rel.startswith("posts/"):
+            assert n_math > 0, f"{rel}: no math found (expected rendered formulas)"
+        assert not page.errors, f"{rel}: JavaScript errors: {page.errors}"
+    finally:
+        page.close()
+
+
+DARK_IS = "want => document.body.classList.contains('quarto-dark') === want"
+
+
+def test_light_dark_toggle_switches_the_theme(browser, site_url: str) -> None:
+    page = open_site_page(browser, site_url, SITE_PAGES[-1])
+    try:
+        p = page.page
+
+        def state() -> tuple[bool, str]:
+            return (
+                p.evaluate("document.body.classList.contains('quarto-dark')"),
+                p.evaluate("getComputedStyle(document.body).backgroundColor"),
+            )
+
+        dark0, bg0 = state()
+        toggle = p.locator("a.quarto-color-scheme-toggle").first
+        assert toggle.is_visible(), "no light/dark toggle in the navbar"
+        toggle.click()
+        p.wait_for_function(DARK_IS, arg=not dark0)
+        dark1, bg1 = state()
+        assert dark1 != dark0 and bg1 != bg0, f"toggle: {bg0} -> {bg1}"
+        toggle.click()
+        p.wait_for_function(DARK_IS, arg=dark0)
+        assert state() == (dark0, bg0)
+        assert other_hosts(page, site_url) == [] and not page.errors
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("qmd", POSTS, ids=[p.parent.name for p in POSTS])
+def test_post_first_screen_screenshot(browser, site_url: str, qmd: Path, screenshots) -> None:
+    """A picture of what a reader sees first, for a reviewer (build/screenshots/)."""
+    page = open_site_page(browser, site_url, f"posts/{qmd.parent.name}/index.html")
+    try:
+        page.page.locator("h1").first.wait_for()
+        png = page.page.screenshot(path=str(screenshots / f"{qmd.parent.name}.png"))
+        assert pixels(png).std() > 5, "the first screen is blank"
+    finally:
+        page.close()
 
 
 @pytest.mark.parametrize(
@@ -319,21 +364,58 @@ def player_outputs(nb: NotebookNode) -> list[str]:
     ANIMATED_POSTS or [None],
     ids=[p.parent.name for p in ANIMATED_POSTS] or ["no-animated-posts"],
 )
-def test_post_animations_work_offline(
-    qmd: Path | None, executed_post: Callable[[Path], NotebookNode], browser, tmp_path: Path
+def test_post_animations_work_on_the_rendered_page(
+    browser, site_url: str, qmd: Path | None, screenshots
 ) -> None:
+    """Each player steps forward and back with its buttons and its slider, and plays."""
     assert qmd is not None, "no post calls animate_training: nothing to check in a browser"
-    nb = executed_post(qmd)
+    page = check_page(browser, site_url + f"posts/{qmd.parent.name}/index.html")
+    try:
+        fig = page.page.locator(f"figure.{PLAYER_CLASS}").first
+        fig.locator(".dla-next").click()
+        fig.screenshot(path=str(screenshots / f"{qmd.parent.name}-animation.png"))
+        assert other_hosts(page, site_url) == [], "the page requests other hosts"
+    finally:
+        page.close()
+
+
+def player_outputs(nb: NotebookNode) -> list[str]:
+    """The outputs (any MIME type) that hold one of our players."""
+    found = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            for value in out.get("data", {}).values():
+                text = "".join(value) if isinstance(value, list) else str(value)
+                if f'class="{PLAYER_CLASS}"' in text:
+                    found.append(text)
+                    break
+    return found
+
+
+def test_downloaded_notebook_shows_working_players_in_jupyter_html(
+    browser, executed_post: Callable[[str | Path], NotebookNode], tmp_path: Path
+) -> None:
+    """The players reach Jupyter as Markdown (not text/html) and still work there.
+
+    nbconvert renders a notebook's outputs as Jupyter does (Markdown through a Markdown
+    parser that keeps raw HTML); one post is enough, every player is built the same way.
+    """
+    from nbconvert import HTMLExporter
+
+    assert ANIMATED_POSTS, "no post calls animate_training"
+    nb = executed_post(ANIMATED_POSTS[0])
     players = player_outputs(nb)
-    assert players, f"{qmd.parent.name} calls animate_training but shows no player"
-    path = notebook_page(nb, tmp_path / f"{qmd.parent.name}.html")
+    assert players, "the notebook holds no player"
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            html = out.get("data", {}).get("text/html", "")
+            assert PLAYER_CLASS not in str(html), "a player went out as text/html"
+    body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
+    path = tmp_path / "notebook.html"
+    path.write_text(page_html(body), encoding="utf-8")
     page = check_page(browser, path, expect=len(players))
     try:
-        # a blocked URL is the animations' fault if it appears in their HTML or nowhere
-        # in the page (then a script made it up); the post's own links are not checked here
-        source = path.read_text(encoding="utf-8")
-        ours = [u for u in page.blocked if any(u in p for p in players) or u not in source]
-        assert ours == [], f"animation requests left the machine: {ours}"
+        assert not [u for u in page.blocked if any(u in p for p in players)]
         for html in players:
             assert not re.search(r"https?://", html)
     finally:

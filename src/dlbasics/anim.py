@@ -79,7 +79,14 @@ class Animation:
         """Size of :attr:`html` in bytes (UTF-8)."""
         return len(self.html.encode("utf-8"))
 
-    def _repr_html_(self) -> str:
+    def _repr_markdown_(self) -> str:
+        """Displayed as Markdown holding one raw HTML block (no blank line inside it).
+
+        Not ``text/html``: Quarto adds require.js and jQuery from a CDN to every page with a
+        ``text/html`` output, so the player goes out as Markdown, which Jupyter and Quarto
+        both pass through as HTML (text inside the block is escaped for Markdown by
+        :func:`_md_text`).
+        """
         return self.html
 
     def __repr__(self) -> str:
@@ -458,6 +465,16 @@ def _asset(name: str) -> str:
     return "\n".join(x for x in lines if x and not x.startswith(("//", "/*")))
 
 
+# Characters that Markdown (pandoc's or Jupyter's) may read as syntax inside an HTML block's
+# text: written as character references, they reach the page as themselves.
+_MD_ACTIVE = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~^$@:'\""}
+
+
+def _md_text(text: str) -> str:
+    """``text`` for an element's content: HTML-escaped, and inert for Markdown."""
+    return "".join(_MD_ACTIVE.get(c, c) for c in html.escape(text, quote=False))
+
+
 def _svg_icon(name: str) -> str:
     return f'<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">{_ICONS[name]}</svg>'
 
@@ -532,7 +549,7 @@ def _player_html(
         f'<figure class="{PLAYER_CLASS}" data-dla-id="{uid}" data-frames="{n}" '
         f'style="max-width:{width}px">'
         f"<style>{_asset('player.css')}</style>"
-        f'<div class="dla-status">{esc(last[0])}</div>'
+        f'<div class="dla-status">{_md_text(last[0])}</div>'
         f'<div class="dla-stage" role="img" aria-label="{esc(label)}. {esc(last[0])}">'
         f'<img class="dla-img" src="data:image/jpeg;base64,{img}" width="{width}" '
         f'height="{height}" alt="{esc(label)}">'
@@ -540,9 +557,10 @@ def _player_html(
         f'aria-hidden="true">{overlay_svg}</svg></div>'
         f'<div class="dla-controls" hidden>{buttons}'
         f'<input class="dla-slider" type="range" min="0" max="{n - 1}" step="1" '
-        f'value="{n - 1}" aria-label="Frame">'
+        f'value="{n - 1}" aria-label="Frame" aria-valuetext="Frame {n} of {n}: {esc(last[0])}">'
         f'<output class="dla-counter" aria-live="off">{n} / {n}</output></div>'
-        f"<figcaption>{esc(label)}</figcaption>"
+        '<div class="dla-live" aria-live="polite" aria-atomic="true"></div>'
+        f"<figcaption>{_md_text(label)}</figcaption>"
         f'<script type="application/json" class="dla-data">{payload}</script>'
         f'<script class="dla-player">{_asset("player.js")}</script>'
         "</figure>"
