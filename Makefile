@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine (see README.md):
 #   make preview   set up .venv, find or install Quarto, run `quarto preview`
-#   make test      set up .venv (+ a browser for the browser tests), run the whole test suite
+#   make test      set up .venv, Quarto and a browser; render the site once into
+#                  build/site and run the whole test suite on it
 # Other targets: make bench, make lint, make render, make clean.
 
 PYTHON ?= python3
@@ -23,28 +24,37 @@ export DLBASICS_CHROMIUM := /usr/bin/chromium
 endif
 endif
 
+# Quarto: the one on PATH; else the offline kit beside the checkout
+# (../shared/quarto-offline, installed into QUARTO_CACHE); else PyPI's quarto-cli
+# (in .venv/bin). Both fallbacks are on PATH after the user's own directories.
+QUARTO_KIT   := $(abspath ../shared/quarto-offline)
+QUARTO_CACHE ?= $(HOME)/.cache/quarto-offline
+export PATH := $(abspath $(BIN)):$(PATH):$(QUARTO_CACHE)/bin
+export QUARTO_PYTHON := $(abspath $(BIN)/python)
+
 .PHONY: test preview render bench lint clean browser quarto
 
-test: $(VENV)/.installed-test browser
+test: $(VENV)/.installed-test browser quarto
 	$(BIN)/python -m pytest
 
 preview: $(VENV)/.installed-notebook quarto
-	QUARTO_PYTHON=$(abspath $(BIN)/python) PATH="$(abspath $(BIN)):$$PATH" quarto preview
+	quarto preview
 
 render: $(VENV)/.installed-notebook quarto
-	QUARTO_PYTHON=$(abspath $(BIN)/python) PATH="$(abspath $(BIN)):$$PATH" quarto render
+	quarto render
 
-bench: $(VENV)/.installed-test
+bench: $(VENV)/.installed-test quarto
 	$(BIN)/python bench/run.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-# One stamp per extra: re-installs when pyproject.toml changes.
-$(VENV)/.installed-%: pyproject.toml
+# One stamp per extra: re-installs when pyproject.toml or the lock changes. Every
+# version comes from the lock, constraints.txt (README: "Locked dependencies").
+$(VENV)/.installed-%: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[$*]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[$*]"
 	touch $@
 
 # A browser for the browser tests: keep DLBASICS_CHROMIUM if set, else Debian's
@@ -58,19 +68,22 @@ browser:
 	  echo "ERROR: no browser for the browser tests. Install Debian's 'chromium' package" \
 	       "or run '$(BIN)/python -m playwright install chromium', then re-run make test."; exit 1; }
 
-# Quarto: use the one on PATH; else try PyPI's quarto-cli (it downloads Quarto's binary,
-# so it needs internet); else stop and say how to install it.
 quarto:
 	@command -v quarto >/dev/null && exit 0; \
-	test -x $(BIN)/quarto && exit 0; \
+	if [ -f "$(QUARTO_KIT)/install.sh" ]; then \
+	  echo "Quarto not on PATH: installing the offline kit into $(QUARTO_CACHE) ..."; \
+	  bash "$(QUARTO_KIT)/install.sh" "$(QUARTO_CACHE)" && command -v quarto >/dev/null && exit 0; \
+	  echo "ERROR: $(QUARTO_KIT)/install.sh failed (it needs npm, xz and python3;"; \
+	  echo "Debian: apt-get install -y npm xz-utils)."; exit 1; \
+	fi; \
 	echo "Quarto not found: trying 'pip install quarto-cli' ..."; \
-	$(BIN)/python -m pip install --quiet quarto-cli && test -x $(BIN)/quarto && exit 0; \
+	$(BIN)/python -m pip install --quiet quarto-cli && command -v quarto >/dev/null && exit 0; \
 	echo ""; \
 	echo "ERROR: Quarto is not installed and could not be installed from PyPI (quarto-cli"; \
 	echo "downloads the Quarto binary at install time and needs internet)."; \
-	echo "Install Quarto >= 1.6 from https://quarto.org/docs/get-started/ (or your package"; \
-	echo "manager), make sure 'quarto' is on PATH, then run 'make preview' again."; \
+	echo "Install Quarto 1.10.18 from https://quarto.org/docs/get-started/ (or your package"; \
+	echo "manager), make sure 'quarto' is on PATH, then run make again."; \
 	exit 1
 
 clean:
-	rm -rf build _site .quarto .pytest_cache
+	rm -rf build _site .quarto .pytest_cache vendor

@@ -20,6 +20,9 @@ Markdown table (the one in README.md, "Performance"). Measures, in one process:
 - ``animation_seconds``: building one 30-frame fit-plus-surface animation (Week 1).
 - ``post_seconds`` / ``post_output_bytes`` per post, ``animation_bytes`` per
   animation found in the executed posts, and ``course_seconds`` (all posts).
+- ``site_render_seconds``: one whole ``quarto render`` of the site into
+  ``build/bench-site`` (what ``make test`` and publishing do), with the number of post
+  executions it ran (one per post). Needs ``quarto`` on PATH (``make bench`` sees to it).
 
 Targets (never asserted in timed tests): the surfaces <= 5 % of their post's time, each
 post <= 30 s, the course <= 90 s, each post's output <= 2 MB, each animation <= 300 KB.
@@ -31,7 +34,10 @@ import argparse
 import json
 import os
 import platform
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import time
 from datetime import date
@@ -224,6 +230,39 @@ def bench_posts(rows: list[dict]) -> None:
     emit(rows, bench="course_seconds", value=round(total, 2), unit="s", posts=len(post_paths()))
 
 
+def bench_render(rows: list[dict]) -> bool:
+    """Time one whole-site ``quarto render``; False if Quarto is missing or the render fails."""
+    quarto = shutil.which("quarto")
+    if quarto is None:
+        print("ERROR: quarto is not on PATH (run `make bench`)", file=sys.stderr)
+        return False
+    env = {**os.environ, "QUARTO_PYTHON": sys.executable}
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
+    out = REPO / "build" / "bench-site"
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [quarto, "render", "--output-dir", str(out)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        print(f"ERROR: quarto render failed:\n{proc.stderr[-3000:]}", file=sys.stderr)
+        return False
+    executions = len(re.findall(r"Executing '[^']*\.quarto_ipynb", proc.stdout + proc.stderr))
+    emit(
+        rows,
+        bench="site_render_seconds",
+        value=round(seconds, 1),
+        unit="s",
+        posts=len(list((REPO / "posts").glob("*/index.qmd"))),
+        executions=executions,
+    )
+    return True
+
+
 def table(rows: list[dict]) -> str:
     """The results as a Markdown table."""
     lines = ["| bench | detail | value | target |", "| --- | --- | --- | --- |"]
@@ -235,6 +274,7 @@ def table(rows: list[dict]) -> str:
         "post_output_bytes": "<= 2 MB",
         "animation_bytes": "<= 300 KB",
         "animation_seconds": "",
+        "site_render_seconds": "one execution per post",
     }
     for r in rows:
         detail = r.get("loss") or r.get("post") or ""
@@ -256,9 +296,11 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     surfaces_ok = bench_surfaces(rows, repeats)
     bench_animation(rows, 1 if args.quick else 3)
+    render_ok = True
     if not args.quick:
         bench_posts(rows)
         surface_share(rows)
+        render_ok = bench_render(rows)
     print()
     print(
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
@@ -268,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     if not surfaces_ok:
         print("ERROR: the three surface computations disagree", file=sys.stderr)
         return 1
-    return 0
+    return 0 if render_ok else 1
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
-"""Offline stand-in for Quarto's own YAML validation.
+"""Quarto's own YAML validation, run without a render (fast, readable errors).
 
-Quarto cannot be installed on the build machines, so the tests check the site's
-configuration against the compiled schema Quarto itself validates with
-(``all-schema-definitions.json`` from quarto-cli, kept gzipped in
-``../shared/quarto/`` next to the repository, or named by the environment variable
-``DLBASICS_QUARTO_SCHEMA``; plain ``.json`` works too).
+The tests check the site's configuration against the compiled schema of the Quarto
+that renders the site (``all-schema-definitions.json``, found through ``quarto --paths``
+in ``<share>/editor/tools/yaml/``; the offline kit and CI both run Quarto 1.10.18), or the
+file named by the environment variable ``DLBASICS_QUARTO_SCHEMA`` (``.json`` or
+``.json.gz``). ``quarto render`` validates too, but only after minutes of execution and
+for one document at a time; these checks take a second and name every problem.
 
 What this module does:
 
@@ -36,6 +37,8 @@ import gzip
 import json
 import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,8 +49,7 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_ENV = "DLBASICS_QUARTO_SCHEMA"
-SHARED_SCHEMA_DIR = REPO_ROOT.parent / "shared" / "quarto"
-SHARED_SCHEMA_FILE = SHARED_SCHEMA_DIR / "all-schema-definitions.json.gz"
+SCHEMA_IN_SHARE = Path("editor", "tools", "yaml", "all-schema-definitions.json")
 
 # Front-matter keys that Quarto documents for website posts but that its schema
 # does not list (front matter is an open object, so Quarto accepts them): the
@@ -135,12 +137,31 @@ def load_yaml_file(path: Path) -> Any:
 # ------------------------------------------------------------------ schema file
 
 
-def schema_file() -> Path | None:
-    """The schema file to use: ``$DLBASICS_QUARTO_SCHEMA``, else ``../shared/quarto``.
+def quarto_share_dir() -> Path:
+    """The resources folder of the Quarto on PATH (``quarto --paths``, second line)."""
+    quarto = shutil.which("quarto")
+    if quarto is None:
+        raise FileNotFoundError(
+            "Quarto is not on PATH, so its schema cannot be found: run `make test` (it finds "
+            f"or installs Quarto), install Quarto 1.10.18, or set {SCHEMA_ENV} to its "
+            "all-schema-definitions.json"
+        )
+    return _share_dir(quarto)
 
-    Returns ``None`` only when the variable is unset and ``../shared/quarto`` does not
-    exist (the tests then skip with a message); a named or expected file that is
-    missing is an error, not a reason to skip.
+
+@functools.cache
+def _share_dir(quarto: str) -> Path:
+    out = subprocess.run([quarto, "--paths"], capture_output=True, text=True, check=True)
+    lines = [line.strip() for line in out.stdout.splitlines() if line.strip()]
+    if len(lines) < 2:
+        raise RuntimeError(f"unexpected output of `quarto --paths`: {out.stdout!r}")
+    return Path(lines[1])
+
+
+def schema_file() -> Path:
+    """The schema file to use: ``$DLBASICS_QUARTO_SCHEMA``, else the one of the Quarto on PATH.
+
+    Never ``None``: a missing Quarto or file is an error that says how to get it.
     """
     override = os.environ.get(SCHEMA_ENV)
     if override:
@@ -148,13 +169,10 @@ def schema_file() -> Path | None:
         if not path.is_file():
             raise FileNotFoundError(f"{SCHEMA_ENV}={override} does not name a file")
         return path
-    if not SHARED_SCHEMA_DIR.exists():
-        return None
-    if not SHARED_SCHEMA_FILE.is_file():
-        raise FileNotFoundError(
-            f"{SHARED_SCHEMA_DIR} exists but holds no {SHARED_SCHEMA_FILE.name}"
-        )
-    return SHARED_SCHEMA_FILE
+    path = quarto_share_dir() / SCHEMA_IN_SHARE
+    if not path.is_file():
+        raise FileNotFoundError(f"this Quarto has no schema file at {path}")
+    return path
 
 
 def read_definitions(path: Path) -> dict[str, Any]:
@@ -378,10 +396,7 @@ class QuartoSchema:
 @functools.cache
 def load_schema(path: Path | None = None) -> QuartoSchema:
     """The translated schema (cached); ``path`` defaults to :func:`schema_file`."""
-    path = path or schema_file()
-    if path is None:
-        raise FileNotFoundError(f"Quarto schema not found at {SHARED_SCHEMA_FILE}")
-    return QuartoSchema(read_definitions(path))
+    return QuartoSchema(read_definitions(path or schema_file()))
 
 
 # ------------------------------------------------------------------ .qmd files

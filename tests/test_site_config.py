@@ -1,4 +1,4 @@
-"""The website's configuration, pages and links, checked offline in place of Quarto.
+"""The website's configuration, pages and links, checked from the sources in a second.
 
 Every check is a small function ``check_*(site, ...) -> list[str]`` returning
 readable problems (empty: fine). The tests run each check on the real site (the
@@ -6,9 +6,10 @@ repository root), on ``tests/fixtures/site/good`` (which must pass: proof that
 the checks accept valid input) and on a broken copy (which must fail with the
 expected message).
 
-Schema checks use Quarto's own compiled schema (see ``tests/quarto_schema.py``);
-they skip only when ``../shared/quarto`` is absent and ``DLBASICS_QUARTO_SCHEMA``
-is unset. The other checks need nothing but the files.
+Schema checks use the compiled schema of the Quarto on PATH (1.10.18, see
+``tests/quarto_schema.py``); without Quarto they fail and say how to get it. They
+give in a second what ``quarto render`` reports only after executing the posts.
+The other checks need nothing but the files.
 
 Links. Markdown links and images in prose (not in code) are resolved like Quarto
 resolves them in a website: a relative target against the page's folder, a
@@ -23,6 +24,7 @@ in the render list; any other file (data, images) must exist.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import urllib.parse
@@ -396,13 +398,11 @@ def check_float_captions(site: Site, pages=None) -> list[str]:
 
 @pytest.fixture(scope="session")
 def schema() -> qs.QuartoSchema:
-    path = qs.schema_file()
-    if path is None:
-        pytest.skip(
-            f"Quarto's schema is not available: {qs.SHARED_SCHEMA_DIR} is absent and "
-            f"{qs.SCHEMA_ENV} is unset"
-        )
-    return qs.load_schema(path)
+    """The schema of the Quarto that renders the site (fails, never skips, without one)."""
+    try:
+        return qs.load_schema(qs.schema_file())
+    except (FileNotFoundError, RuntimeError) as err:
+        pytest.fail(str(err), pytrace=False)
 
 
 REAL = Site(REPO)
@@ -444,21 +444,31 @@ def test_yaml_is_read_like_quarto():
 
 
 def test_schema_location_rules(tmp_path, monkeypatch):
-    """Skip only when ../shared/quarto is absent; a missing file is an error."""
-    monkeypatch.delenv(qs.SCHEMA_ENV, raising=False)
-    monkeypatch.setattr(qs, "SHARED_SCHEMA_DIR", tmp_path / "absent")
-    assert qs.schema_file() is None
-    monkeypatch.setattr(qs, "SHARED_SCHEMA_DIR", tmp_path)
-    monkeypatch.setattr(qs, "SHARED_SCHEMA_FILE", tmp_path / "all-schema-definitions.json.gz")
-    with pytest.raises(FileNotFoundError, match="holds no"):
-        qs.schema_file()
+    """The env var wins; else the schema of the Quarto on PATH; no Quarto is an error."""
     monkeypatch.setenv(qs.SCHEMA_ENV, str(tmp_path / "nope.json"))
     with pytest.raises(FileNotFoundError, match="does not name a file"):
         qs.schema_file()
+    monkeypatch.delenv(qs.SCHEMA_ENV)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="Quarto is not on PATH"):
+        qs.schema_file()
+
+
+def test_schema_is_the_one_of_the_quarto_that_renders(schema):
+    """Quarto 1.10.18 (the version CI pins) and its own schema file."""
+    import shutil
+    import subprocess
+
+    quarto = shutil.which("quarto")
+    assert quarto, "quarto is not on PATH"
+    version = subprocess.run([quarto, "--version"], capture_output=True, text=True).stdout
+    assert version.strip() == "1.10.18", f"Quarto {version.strip()}; CI pins 1.10.18"
+    if not os.environ.get(qs.SCHEMA_ENV):
+        assert qs.schema_file() == qs.quarto_share_dir() / qs.SCHEMA_IN_SHARE
 
 
 def test_plain_json_schema_named_by_env_var_works(schema, tmp_path, monkeypatch):
-    """CI downloads the uncompressed file and names it with DLBASICS_QUARTO_SCHEMA."""
+    """Any copy of the schema (plain .json or .json.gz) can be named by DLBASICS_QUARTO_SCHEMA."""
     plain = tmp_path / "all-schema-definitions.json"
     plain.write_text(json.dumps(schema.raw))
     monkeypatch.setenv(qs.SCHEMA_ENV, str(plain))
@@ -511,7 +521,11 @@ def test_real_site_settings():
     # No freeze: every publish re-executes the posts (see the file's comment).
     assert meta["execute"]["freeze"] is False
     assert meta["execute"].get("error", False) is False
-    assert "ipynb" in meta["format"] and meta["format-links"] == ["ipynb"]
+    # One execution per post: the page's notebook is kept and becomes the download
+    # (tools/post_render.py); an `ipynb` format would execute every post again.
+    assert meta["keep-ipynb"] is True and "ipynb" not in meta["format"]
+    assert {"href": "index.ipynb"}.items() <= meta["other-links"][0].items()
+    assert cfg["project"]["post-render"] == "tools/post_render.py"
 
 
 def test_real_weeks_are_numbered_without_gaps():

@@ -174,6 +174,8 @@ def check_permissions(path: Path) -> list[str]:
         perms = job.get("permissions") or {}
         writes = {k for k, v in perms.items() if v == "write"} if isinstance(perms, dict) else set()
         allowed = {"pages", "id-token"} if job_id == "deploy" else set()
+        if job_id == "notebooks":  # publish.yml: pushes the executed-notebooks branch
+            allowed = {"contents"}
         if writes - allowed:
             extra = sorted(writes - allowed)
             problems.append(f"{path.name}: job {job_id} asks for write on {extra}")
@@ -234,6 +236,41 @@ def test_tests_workflow_runs_the_readme_command():
     assert cache["with"]["key"] == "mnist-v1"
     test_step = job["steps"][-1]
     assert test_step["env"]["DLBASICS_DATA"] == cache["with"]["path"]
+    # make test renders the site: the Quarto that publishes it, whose schema the config
+    # checks use (no separately downloaded schema)
+    quarto = next(s for s in job["steps"] if "quarto-actions/setup@" in str(s.get("uses", "")))
+    assert str(quarto["with"]["version"]) == "1.10.18"
+    assert "DLBASICS_QUARTO_SCHEMA" not in test_step["env"]
+
+
+def test_publish_points_the_site_at_the_repository_it_runs_in(tmp_path):
+    """The URL step rewrites site-url, repo-url and the navbar's GitHub link, nothing else."""
+    config = tmp_path / "_quarto.yml"
+    original = (REPO / "_quarto.yml").read_text(encoding="utf-8")
+    config.write_text(original, encoding="utf-8")
+    site, repo = "https://fork-owner.github.io/dl-course", "https://github.com/fork-owner/dl-course"
+    subprocess.run(
+        [sys.executable, str(REPO / "tools" / "set_site_urls.py"), site, repo, str(config)],
+        check=True,
+        capture_output=True,
+    )
+    new = qs.load_yaml_file(config)
+    old = qs.load_yaml(original)
+    assert new["website"]["site-url"] == site and new["website"]["repo-url"] == repo
+    icons = [i for i in new["website"]["navbar"]["right"] if i.get("icon") == "github"]
+    assert [i["href"] for i in icons] == [repo]
+    for key in ("site-url", "repo-url"):
+        old["website"][key] = new["website"][key]
+    for item in old["website"]["navbar"]["right"]:
+        if item.get("icon") == "github":
+            item["href"] = repo
+    assert new == old
+    bad = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "set_site_urls.py"), "", repo, str(config)],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode != 0 and "SITE_URL must be an http(s) URL" in bad.stderr
 
 
 def test_publish_builds_after_tests_and_deploys_to_pages():
@@ -260,7 +297,24 @@ def test_publish_builds_after_tests_and_deploys_to_pages():
     assert re.fullmatch(r"1\.\d+\.\d+", str(quarto["with"]["version"]))
     upload = build_steps[uses.index("actions/upload-pages-artifact")]
     assert upload["with"]["path"] == "_site"
-    assert any(str(s.get("run", "")).strip() == "quarto render" for s in build_steps)
+    runs = [str(s.get("run", "")) for s in build_steps]
+    render = next(i for i, r in enumerate(runs) if r.strip().startswith("quarto render"))
+    assert build_steps[render].get("shell") == "bash"  # bash -eo pipefail: tee keeps the status
+    checks = next(i for i, r in enumerate(runs) if "tests/test_site_render.py" in r)
+    assert "tests/test_browser.py" in runs[checks]
+    assert build_steps[checks]["env"]["DLBASICS_SITE"] == upload["with"]["path"]
+    log = build_steps[checks]["env"]["DLBASICS_SITE_LOG"]
+    assert log.replace("${{ runner.temp }}", "$RUNNER_TEMP") in runs[render]
+    assert render < checks < uses.index("actions/upload-pages-artifact")
+    # site-url / repo-url come from the repository the workflow runs in
+    pages = uses.index("actions/configure-pages")
+    urls = next(i for i, r in enumerate(runs) if "tools/set_site_urls.py" in r)
+    assert pages < urls < render
+    assert build_steps[urls]["env"] == {
+        "SITE_URL": f"${{{{ steps.{build_steps[pages]['id']}.outputs.base_url }}}}",
+        "REPO_URL": "${{ github.server_url }}/${{ github.repository }}",
+    }
+    assert jobs["build"]["permissions"] == {"contents": "read", "pages": "read"}
     deploy_uses = [str(s.get("uses", "")).split("@")[0] for s in jobs["deploy"]["steps"]]
     assert deploy_uses == ["actions/deploy-pages"]
 
