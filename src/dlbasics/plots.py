@@ -25,6 +25,7 @@ __all__ = [
     "plot_history",
     "plot_images",
     "plot_heatmap_overlay",
+    "plot_confusion",
     "to_numpy",
 ]
 
@@ -329,4 +330,62 @@ def plot_heatmap_overlay(
     ax.set_yticks([])
     if title:
         ax.set_title(title, fontsize="small")
+    return ax.figure
+
+
+def plot_confusion(
+    C: torch.Tensor | np.ndarray,
+    ax=None,
+    *,
+    labels: Sequence[str] | None = None,
+    errors_only: bool = False,
+    title: str | None = None,
+) -> Figure:
+    """A confusion matrix as a grid of counts, coloured by each true class's share.
+
+    Args:
+        C: counts, shape ``(k, k)``: ``C[i, j]`` rows of true class ``i`` predicted as
+            ``j`` (e.g. from :func:`dlbasics.metrics.confusion_matrix`); whole numbers >= 0.
+        ax: axes to draw on (a new figure if ``None``).
+        labels: ``k`` class names for the ticks (default ``0 .. k-1``).
+        errors_only: leave the diagonal uncoloured, so the colour scale shows the mistakes.
+        title: axes title.
+
+    Every cell is labelled with its count; the colour is ``C[i, j] / C[i].sum()``.
+    """
+    if isinstance(C, torch.Tensor):
+        counts = C.detach().cpu().double().numpy()
+    elif isinstance(C, np.ndarray):
+        counts = C.astype(float)
+    else:
+        raise TypeError(f"C must be a tensor or array of counts, got {type(C).__name__}")
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.shape[0] < 2:
+        raise ValueError(f"C must be a square (k, k) matrix with k >= 2, got shape {counts.shape}")
+    if not np.isfinite(counts).all() or (counts < 0).any() or (counts != np.round(counts)).any():
+        raise ValueError("C must hold whole counts >= 0")
+    k = counts.shape[0]
+    names = [str(i) for i in range(k)] if labels is None else labels
+    if isinstance(names, str) or not isinstance(names, Sequence) or len(names) != k:
+        raise ValueError(f"labels must be {k} class names, got {labels!r}")
+    if not isinstance(errors_only, bool):
+        raise TypeError(f"errors_only must be a bool, got {type(errors_only).__name__}")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(0.42 * k + 1.6, 0.42 * k + 1.2))
+    totals = counts.sum(axis=1, keepdims=True)
+    share = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    shown = np.where(np.eye(k, dtype=bool), np.nan, share) if errors_only else share
+    top = np.nanmax(shown) if np.isfinite(shown).any() else 1.0
+    image = ax.imshow(shown, cmap="Blues", vmin=0.0, vmax=top if top > 0 else 1.0)
+    for i in range(k):
+        for j in range(k):
+            dark = np.isfinite(shown[i, j]) and shown[i, j] > 0.6 * top
+            ax.text(j, i, f"{int(counts[i, j])}", ha="center", va="center",
+                    fontsize="x-small", color="white" if dark else "black")  # fmt: skip
+    ax.set_xticks(range(k), [str(n) for n in names])
+    ax.set_yticks(range(k), [str(n) for n in names])
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="share of the true class")
+    if title:
+        ax.set_title(title)
     return ax.figure
