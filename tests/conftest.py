@@ -16,6 +16,8 @@ need it fail and say how to get it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import http.server
 import json
@@ -124,6 +126,18 @@ def render_site(
     return code, text
 
 
+@contextlib.contextmanager
+def render_lock() -> Iterator[None]:
+    """One Quarto render of this checkout at a time (renders write beside the sources)."""
+    BUILD.mkdir(exist_ok=True)
+    with open(BUILD / "render.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 class RenderedSite:
     """The one render of this session (lazy: only tests that need it pay for it)."""
 
@@ -141,8 +155,11 @@ class RenderedSite:
             name = qmd.parent.name
             out, log = POST_RENDERS / name, POST_RENDERS / f"{name}.log"
             shutil.rmtree(out, ignore_errors=True)
-            code, text = render_site(out, log, (str(qmd.relative_to(REPO)),))
-            missing = post_render.publish_notebooks(out, [qmd]) if code == 0 else []
+            with render_lock():
+                code, text = render_site(out, log, (str(qmd.relative_to(REPO)),))
+                # the project's post-render step normally wrote the notebook already
+                done = code != 0 or (out / qmd.relative_to(REPO)).with_suffix(".ipynb").is_file()
+                missing = [] if done else post_render.publish_notebooks(out, [qmd])
             if code != 0 or missing:
                 tail = "\n".join(text.rstrip().splitlines()[-40:])
                 self._posts[qmd] = f"quarto render of {name} exited {code} (log: {log}):\n{tail}"
@@ -177,6 +194,10 @@ class RenderedSite:
                 log = f"(no render log: set {SITE_LOG_ENV} to the output of quarto render)"
             return site, log
         quarto = quarto_exe()
+        with render_lock():  # a second test session waits, then reuses this render
+            return self._render_or_reuse(quarto)
+
+    def _render_or_reuse(self, quarto: str) -> tuple[Path, str]:
         key = render_inputs_hash(quarto)
         try:
             stamp = json.loads(SITE_STAMP.read_text(encoding="utf-8"))

@@ -77,9 +77,20 @@ def reader_notebook(nb: dict) -> dict:
     return {**nb, "metadata": metadata, "cells": cells}
 
 
+def _executed(path: Path) -> bool:
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return any(c.get("execution_count") for c in nb.get("cells", []))
+
+
 def kept_notebook(qmd: Path) -> Path | None:
-    """The newest ``<stem>.quarto_ipynb[_N]`` Quarto kept beside ``qmd``."""
-    kept = list(qmd.parent.glob(qmd.stem + ".quarto_ipynb*"))
+    """The newest executed ``<stem>.quarto_ipynb[_N]`` Quarto kept beside ``qmd``.
+
+    Quarto numbers the file (``_1``, ``_2``) when another render's is still there.
+    """
+    kept = [p for p in qmd.parent.glob(qmd.stem + ".quarto_ipynb*") if _executed(p)]
     return max(kept, key=lambda p: p.stat().st_mtime) if kept else None
 
 
