@@ -1,4 +1,9 @@
-"""Post-execution harness: our stand-in for ``quarto render`` (Quarto cannot be installed here).
+"""Post-execution harness: one post executed by Quarto's rules in seconds, without Quarto.
+
+The tests read the notebooks real Quarto executes (tests/conftest.py renders the site);
+this harness stays for speed (``python tests/harness.py post`` while writing a post, and
+``bench/run.py``'s per-post timings), and tests/test_site_render.py checks that it runs
+the same code cells, with the same options, as Quarto does for every post.
 
 ``qmd_to_notebook`` ports the cell-splitting rules of quarto-cli's ``quartoMdToJupyter``
 (``src/core/jupyter/jupyter.ts``) and ``execute_notebook`` follows Quarto's executor
