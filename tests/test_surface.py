@@ -198,6 +198,13 @@ def test_bad_input(kwargs, err, match):
         loss_surface(**args)
 
 
+def test_loss_at_bad_point():
+    with pytest.raises(TypeError, match="w0 must be a real number, got str"):
+        loss_at(X1, Y1, "a", 1.0)
+    with pytest.raises(ValueError, match="w1 must be finite"):
+        loss_at(X1, Y1, 0.0, float("nan"))
+
+
 def test_surface_rejects_nonfinite_inputs_of_any_float_dtype():
     """bfloat16 has no NumPy twin: the finiteness check falls back to PyTorch."""
     x = torch.tensor([0.0, 1.0, float("inf")], dtype=torch.bfloat16)

@@ -10,8 +10,9 @@ model, ``"bce"`` (mean binary cross-entropy, labels in [0, 1]).
 
 How: in float64, the grid is broadcast against the samples, ``(rows of w0, w1, n)``
 at a time, every sample's loss is computed, and the losses are summed. Each
-per-sample loss is written as a sum of terms that are never negative, so the surface
-is >= 0 and accurate relative to its own size, even where it is tiny:
+per-sample loss is a square, or a sum of terms that are never negative, computed
+without cancellation, so the surface is >= 0 and accurate relative to its own size,
+even where it is tiny:
 
 * squared error of the logistic model: ``y - sigmoid(z) = y sigmoid(-z) - (1 - y) sigmoid(z)``
   (no ``1 - sigmoid(z)``, which rounds to 0 for large ``z``);
@@ -186,7 +187,11 @@ def loss_at(
     x: torch.Tensor, y: torch.Tensor, w0: float, w1: float, model: str = "linear", loss: str = "sse"
 ) -> float:
     """Loss of ``model`` at the single point ``(w0, w1)`` (same rules as :func:`loss_surface`)."""
-    return float(loss_surface(x, y, [float(w0)], [float(w1)], model=model, loss=loss).loss[0, 0])
+    w0, w1 = (
+        check_real(v.item() if isinstance(v, torch.Tensor) and v.numel() == 1 else v, name)
+        for v, name in ((w0, "w0"), (w1, "w1"))
+    )
+    return float(loss_surface(x, y, [w0], [w1], model=model, loss=loss).loss[0, 0])
 
 
 def second_differences(surface: Surface) -> dict[str, torch.Tensor]:
