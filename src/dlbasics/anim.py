@@ -58,6 +58,7 @@ POINT_COLOR = "#d62728"
 MARKER_COLORS = ("#ffd700", "#ff7f0e", "#9467bd", "#17becf", "#8c564b")
 MAX_PATH_POINTS = 400
 SECOND_COLOR = "#9467bd"  # fit, path and point of a compared second run
+TEST_COLOR = "#ff7f0e"  # held-out test points (hollow squares)
 
 
 @dataclass(frozen=True)
@@ -325,12 +326,13 @@ def _draw_static(
     azim: float,
     z_low: float = math.inf,
     run_names: Sequence[str] | None = None,
+    test_xy: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _Scene:
     """Render data, truth, surface and markers once; return the JPEG and the projections.
 
     ``z_low`` lowers the loss axis below the surface's grid minimum (the path's best
     losses lie between grid points). ``run_names`` (two names) labels two runs' fits
-    and paths in the legends.
+    and paths in the legends. ``test_xy`` adds held-out points (hollow squares).
     """
     fig = Figure(figsize=figsize, dpi=dpi, facecolor="white")
     canvas = FigureCanvasAgg(fig)
@@ -343,15 +345,23 @@ def _draw_static(
 
     alpha = 0.8 if xs.size <= 200 else 0.15
     order = np.argsort(xs, kind="stable")
-    ax.plot(xs, ys, "o", ms=3, alpha=alpha, color="C0", label="data")
+    ax.plot(
+        xs, ys, "o", ms=3, alpha=alpha, color="C0", label="data" if test_xy is None else "training"
+    )
     low, high = float(ys.min()), float(ys.max())
+    x_lo, x_hi = float(xs.min()), float(xs.max())
+    if test_xy is not None:
+        xt, yt = test_xy
+        ax.plot(xt, yt, "s", ms=3.5, mfc="none", mew=1, color=TEST_COLOR, label="test")
+        low, high = min(low, float(yt.min())), max(high, float(yt.max()))
+        x_lo, x_hi = min(x_lo, float(xt.min())), max(x_hi, float(xt.max()))
     if truth is not None:
         ax.plot(xs[order], truth[order], "--", color="C1", lw=2, label="truth")
         low, high = min(low, float(truth.min())), max(high, float(truth.max()))
     pad = 0.08 * (high - low) if high > low else 1.0
     ax.set_ylim(low - pad, high + pad)
-    xpad = 0.03 * (xs.max() - xs.min()) if xs.max() > xs.min() else 1.0
-    ax.set_xlim(xs.min() - xpad, xs.max() + xpad)
+    xpad = 0.03 * (x_hi - x_lo) if x_hi > x_lo else 1.0
+    ax.set_xlim(x_lo - xpad, x_hi + xpad)
     fit_labels = ["fit"] if run_names is None else [f"fit, {n}" for n in run_names]
     for color, text in zip((FIT_COLOR, SECOND_COLOR), fit_labels, strict=False):
         ax.plot([], [], "-", color=color, lw=2, label=text)
@@ -624,6 +634,8 @@ def animate_training(
     compare: History | None = None,
     run_names: Sequence[str] = ("run 1", "run 2"),
     step_name: str = "epoch",
+    test: tuple[torch.Tensor, torch.Tensor] | None = None,
+    test_history: History | None = None,
 ) -> Animation:
     """Replay a training run (or two) as a small, self-contained HTML animation.
 
@@ -658,6 +670,13 @@ def animate_training(
         run_names: the two runs' names, for the legends and status line.
         step_name: what ``History.epoch`` counts, for the status line (``"epoch"``;
             ``"update"`` for a mini-batch run recorded after every update).
+        test: held-out points ``(x_test, y_test)`` (``m`` values each), drawn as hollow
+            squares beside the training points ``x, y``.
+        test_history: the same run evaluated on ``test`` (e.g. from
+            :func:`dlbasics.train.replay`): same recorded epochs, ``yhat[k]`` with ``m``
+            predictions, ``loss[k]`` the test loss. The fitted curve then runs through
+            the training and the test inputs, and the status line shows both losses.
+            Not combined with ``compare``.
 
     Returns:
         An :class:`Animation`; display it (last expression of a cell) or ``.save(path)``.
@@ -701,6 +720,7 @@ def animate_training(
     if marker_pts and surface is None:
         raise ValueError("markers are drawn on the surface: pass surface= as well")
 
+    test_np = _check_test(test, test_history, history, compare)
     names = _check_param_names(history, param_names)
     runs = [history]
     if compare is not None:
@@ -758,6 +778,7 @@ def animate_training(
     scene = _draw_static(
         xs, ys, truth_np, surface, marker_pts, marker_loss, tuple(map(float, figsize)), dpi,
         quality, elev, azim, z_low, run_names if compare is not None else None,
+        None if test_np is None else test_np[:2],
     )  # fmt: skip
 
     # per run: the 3-D path in pixels, then each frame's fitted curve and status text
@@ -765,7 +786,16 @@ def animate_training(
     per_run = []
     for run, idx, loss, wpath in zip(runs, idxs, losses, wpaths, strict=True):
         path_json, pos_of, clipped = _path_pixels(wpath, loss, idx, scene)
-        rows = _run_frames(run, idx, loss, clipped, pos_of, scene, xs, order, step_name)
+        if test_np is not None and test_np[2] is not None:
+            run, curve_x = _with_test_predictions(run, test_np[2], xs, test_np[0])
+            rows = _run_frames(run, idx, loss, clipped, pos_of, scene, curve_x,
+                               np.argsort(curve_x, kind="stable"), step_name)  # fmt: skip
+            test_loss = np.asarray(test_np[2].loss, dtype=float)
+            for row, r in zip(rows, idx.tolist(), strict=True):
+                row[0] = row[0].replace(": loss = ", ": training loss = ", 1)
+                row[0] += f" | test loss = {_fmt(test_loss[r])}"
+        else:
+            rows = _run_frames(run, idx, loss, clipped, pos_of, scene, xs, order, step_name)
         per_run.append((path_json, rows))
     path_json, frame_rows = per_run[0]
     more = []
@@ -790,6 +820,8 @@ def animate_training(
                 f"Two training runs, {run_names[0]} and {run_names[1]}, in {frames} frames: "
                 "the data with both fitted curves"
             )
+        if test_np is not None:
+            label += " and the held-out test points"
         if surface is not None:
             what = "the paths" if compare is not None else "the path"
             label += f", and {what} of (w0, w1) on the {surface.loss_name.upper()} loss surface"
@@ -808,6 +840,53 @@ def animate_training(
             "lower dpi or figsize, lower quality, use fewer frames, or raise max_bytes"
         )
     return Animation(html=out, n_frames=frames, label=label)
+
+
+def _check_test(test, test_history, history: History, compare) -> tuple | None:
+    """``(x_test, y_test, test_history or None)`` as float64 arrays, or ``None``."""
+    if test is None:
+        if test_history is not None:
+            raise ValueError("test_history needs the test points too: pass test=(x_test, y_test)")
+        return None
+    if compare is not None:
+        raise ValueError("test= and compare= cannot be combined; animate the runs separately")
+    if not isinstance(test, (tuple, list)) or len(test) != 2:
+        raise TypeError(
+            f"test must be a pair (x_test, y_test) of tensors, got {type(test).__name__}"
+        )
+    xt, yt = _as_column(test[0], "test x"), _as_column(test[1], "test y")
+    if xt.size != yt.size:
+        raise ValueError(
+            f"test x and test y must have the same length, got {xt.size} and {yt.size}"
+        )
+    if not (np.isfinite(xt).all() and np.isfinite(yt).all()):
+        raise ValueError("test x and test y must contain only finite numbers")
+    if test_history is not None:
+        if not isinstance(test_history, History):
+            raise TypeError(
+                f"test_history must be a dlbasics.train.History, got {type(test_history).__name__}"
+            )
+        if list(test_history.epoch) != list(history.epoch):
+            raise ValueError(
+                "test_history must record the same epochs as history (replay the run on the "
+                "test points with dlbasics.train.replay)"
+            )
+        for k, t in enumerate(test_history.yhat):
+            if t.numel() != xt.size:
+                raise ValueError(
+                    f"test_history.yhat[{k}] has {t.numel()} values but the test x has {xt.size}"
+                )
+    return xt, yt, test_history
+
+
+def _with_test_predictions(run: History, test_run: History, xs, xt) -> tuple[History, np.ndarray]:
+    """``run`` with each record's predictions at ``xt`` appended, and the joined inputs."""
+    yhat = [
+        torch.cat([a.detach().reshape(-1).cpu(), b.detach().reshape(-1).cpu()])
+        for a, b in zip(run.yhat, test_run.yhat, strict=True)
+    ]
+    joined = History(run.epoch, run.loss, yhat, run.params, run.diverged, run.lr)
+    return joined, np.concatenate([xs, xt])
 
 
 def _surface_path(run: History, names, surface: Surface, xs, ys) -> np.ndarray:

@@ -29,7 +29,7 @@ import torch
 from dlbasics._checks import check_int, check_lr, check_matching_rows, check_tensor
 from dlbasics.losses import LossLike, resolve_loss
 
-__all__ = ["History", "ParamPath", "EpochLog", "fit", "fit_epochs", "gradient_descent"]
+__all__ = ["History", "ParamPath", "EpochLog", "fit", "fit_epochs", "gradient_descent", "replay"]
 
 
 @dataclass(frozen=True)
@@ -470,3 +470,66 @@ def fit_epochs(
             break
     net.eval()
     return log
+
+
+# ------------------------------------------------------------------- replaying a record
+
+
+def replay(
+    history: History,
+    net: torch.nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+) -> History:
+    """Evaluate every recorded state of a run on (new) data, in eval mode.
+
+    Record ``k`` of the result holds ``net``'s predictions at ``X`` with the
+    parameters of ``history.params[k]`` and the loss ``loss_fn(yhat, y)``, computed
+    with ``net.eval()`` (dropout off) and without gradients. ``net`` itself is left
+    as it was (parameters and train/eval mode). Buffers are not recorded by
+    :func:`fit`, so a net with buffers (batch norm) is replayed with its current ones.
+
+    Args:
+        history: a run of ``net`` from :func:`fit` (records parameter snapshots).
+        net: the trained module, with the same parameter names as the records.
+        X: inputs, shape ``(m, d)``.
+        y: targets, shaped like ``net(X)``.
+        loss_fn: called as ``loss_fn(yhat, y)``, returns a scalar.
+
+    Returns:
+        A :class:`History` with the same ``epoch``, ``params``, ``lr`` and ``diverged``.
+    """
+    if not isinstance(history, History):
+        raise TypeError(f"history must be a dlbasics.train.History, got {type(history).__name__}")
+    if len(history) == 0:
+        raise ValueError("history is empty: nothing was recorded")
+    if not isinstance(net, torch.nn.Module):
+        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    check_tensor(X, "X", ndim=2)
+    check_tensor(y, "y")
+    check_matching_rows(X, y)
+    names = [name for name, _ in net.named_parameters()]
+    if sorted(history.params[0]) != sorted(names):
+        raise ValueError(
+            f"history records the parameters {list(history.params[0])} but net has {names}; "
+            "replay a run with the net it trained"
+        )
+    out = History(diverged=history.diverged, lr=history.lr)
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            for epoch, params in zip(history.epoch, history.params, strict=True):
+                yhat = torch.func.functional_call(net, params, (X,))
+                if yhat.shape != y.shape:
+                    raise ValueError(
+                        f"net(X) has shape {tuple(yhat.shape)} but y has shape "
+                        f"{tuple(y.shape)}; they must match"
+                    )
+                out.record(epoch, float(loss_fn(yhat, y)), yhat, params)
+    finally:
+        net.train(was_training)
+    return out
