@@ -226,7 +226,7 @@ def fit(
         loss_fn: called as ``loss_fn(yhat, y)`` (PyTorch's order), returns a scalar.
         optimizer: built on ``net.parameters()``.
         X: inputs, shape ``(n, d)``.
-        y: targets, shape ``(n, 1)`` (or whatever ``net(X)`` returns).
+        y: targets, floating, shape ``(n, 1)`` (or whatever ``net(X)`` returns).
         epochs: number of updates, ``>= 1``.
         record_every: record every ``record_every`` updates (the first and last
             states are always recorded).
