@@ -36,10 +36,8 @@ import pytest
 from nbformat import NotebookNode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import harness` from any test
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
 import harness  # noqa: E402
-import post_render  # noqa: E402
 
 REPO = harness.REPO
 BUILD = REPO / "build"
@@ -47,6 +45,7 @@ SITE_DIR = BUILD / "site"
 SITE_LOG = BUILD / "site.log"
 SITE_STAMP = BUILD / "site.stamp.json"
 POST_RENDERS = BUILD / "post-renders"  # one folder per post rendered on its own
+RENDER_SRC = BUILD / "render-src"  # the copy of the checkout that Quarto renders
 SITE_ENV, SITE_LOG_ENV = "DLBASICS_SITE", "DLBASICS_SITE_LOG"
 SITE_FIXTURES = {"rendered_site", "site_url", "render_log"}
 RENDER_TIMEOUT = 1800  # seconds for the whole site
@@ -78,20 +77,23 @@ def quarto_env() -> dict[str, str]:
     return env
 
 
-def render_inputs_hash(quarto: str) -> str:
-    """A hash of everything a render depends on: source files, packages, Quarto, data path."""
+def project_files() -> list[str]:
+    """The checkout's files (tracked, or new and not ignored), relative to the root."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=REPO,
         capture_output=True,
         check=True,
     ).stdout.decode()
+    return sorted(rel for rel in set(listed.split("\0")) if rel and (REPO / rel).is_file())
+
+
+def render_inputs_hash(quarto: str) -> str:
+    """A hash of everything a render depends on: source files, packages, Quarto, data path."""
     digest = hashlib.sha256()
-    for rel in sorted(set(filter(None, listed.split("\0")))):
-        path = REPO / rel
-        if rel.startswith(NOT_RENDER_INPUTS) or not path.is_file():
-            continue
-        digest.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    for rel in project_files():
+        if not rel.startswith(NOT_RENDER_INPUTS):
+            digest.update(rel.encode() + b"\0" + (REPO / rel).read_bytes() + b"\0")
     packages = sorted(f"{d.name}=={d.version}" for d in metadata.distributions())
     version = subprocess.run([quarto, "--version"], capture_output=True, text=True).stdout
     env = quarto_env()
@@ -100,20 +102,40 @@ def render_inputs_hash(quarto: str) -> str:
     return digest.hexdigest()
 
 
+def snapshot_project(dest: Path = RENDER_SRC) -> Path:
+    """A copy of the checkout's files in ``dest``, to render without touching the sources.
+
+    Quarto writes beside the sources while it renders (``.quarto/``, each page's notebook
+    and figures); rendering a copy keeps the working tree clean and lets other work (an
+    editor's ``quarto preview``, a second checkout's tests) go on there meanwhile.
+    """
+    shutil.rmtree(dest, ignore_errors=True)
+    for rel in project_files():
+        if rel.startswith("build/"):
+            continue
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / rel, target)
+    return dest
+
+
 def render_site(
     out_dir: Path = SITE_DIR, log: Path = SITE_LOG, inputs: tuple[str, ...] = ()
 ) -> tuple[int, str]:
-    """``quarto render [inputs]`` (default: the whole project) into ``out_dir``.
+    """``quarto render [inputs]`` (default: the whole project) of a copy, into ``out_dir``.
 
     Returns (exit code, everything Quarto printed); the output is also written to ``log``.
     """
     quarto = quarto_exe()
+    out_dir = out_dir.resolve()
+    shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     log.parent.mkdir(parents=True, exist_ok=True)
+    project = snapshot_project()
     try:
         proc = subprocess.run(
             [quarto, "render", *inputs, "--output-dir", str(out_dir)],
-            cwd=REPO,
+            cwd=project,
             env=quarto_env(),
             capture_output=True,
             text=True,
@@ -128,7 +150,7 @@ def render_site(
 
 @contextlib.contextmanager
 def render_lock() -> Iterator[None]:
-    """One Quarto render of this checkout at a time (renders write beside the sources)."""
+    """One Quarto render of this checkout at a time (they share build/render-src)."""
     BUILD.mkdir(exist_ok=True)
     with open(BUILD / "render.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -157,12 +179,15 @@ class RenderedSite:
             shutil.rmtree(out, ignore_errors=True)
             with render_lock():
                 code, text = render_site(out, log, (str(qmd.relative_to(REPO)),))
-                # the project's post-render step normally wrote the notebook already
+                # the project's post-render step wrote the notebook (a check, not a step)
                 done = code != 0 or (out / qmd.relative_to(REPO)).with_suffix(".ipynb").is_file()
-                missing = [] if done else post_render.publish_notebooks(out, [qmd])
+                missing = [] if done else [str(qmd.relative_to(REPO))]
             if code != 0 or missing:
                 tail = "\n".join(text.rstrip().splitlines()[-40:])
-                self._posts[qmd] = f"quarto render of {name} exited {code} (log: {log}):\n{tail}"
+                self._posts[qmd] = (
+                    f"quarto render of {name} exited {code}, notebook missing: {missing} "
+                    f"(log: {log}):\n{tail}"
+                )
             else:
                 self._posts[qmd] = out
         result = self._posts[qmd]
