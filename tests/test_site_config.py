@@ -525,7 +525,8 @@ def test_real_site_settings():
     # (tools/post_render.py); an `ipynb` format would execute every post again.
     assert meta["keep-ipynb"] is True and "ipynb" not in meta["format"]
     assert {"href": "index.ipynb"}.items() <= meta["other-links"][0].items()
-    assert cfg["project"]["post-render"] == "tools/post_render.py"
+    # ... then tools/notebook_setup.py adds the setup cell and the Colab link (issue 19)
+    assert cfg["project"]["post-render"] == ["tools/post_render.py", "tools/notebook_setup.py"]
 
 
 def test_real_weeks_are_numbered_without_gaps():
