@@ -1,0 +1,237 @@
+"""Week 9: softmax and cross-entropy.
+
+Softmax, cross-entropy and their two-class case are checked against formulas evaluated
+with Python's math module in float64; the executed post's MNIST numbers against known
+facts (the test split's digit counts, log 10) and the course's accuracy bar.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+POST = "09-softmax-cross-entropy"
+QMD = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
+LECTURE_U = [[-2.0, -2.0, 0.0], [3.14, 3.14, 3.14], [0.0, 0.0, 2.0], [2.0, 2.0, 4.0], [0.0] * 3]
+LECTURE_Y = [2, 1, 2, 2, 0]
+MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def _softmax_ref(row: list[float]) -> list[float]:
+    exps = [math.exp(v) for v in row]
+    return [e / sum(exps) for e in exps]
+
+
+def _cross_entropy_ref(rows: list[list[float]], labels: list[int]) -> float:
+    """Mean of log(sum_j exp(u_j)) - u_y, in float64, shifted by the row maximum."""
+    total = 0.0
+    for row, c in zip(rows, labels, strict=True):
+        top = max(row)
+        total += top + math.log(sum(math.exp(v - top) for v in row)) - row[c]
+    return total / len(rows)
+
+
+# ---------------------------------------------------------------- softmax
+
+
+def test_softmax_matches_the_formula_row_by_row() -> None:
+    u = torch.tensor(LECTURE_U)
+    got = torch.softmax(u, dim=1)
+    for r, row in enumerate(LECTURE_U):
+        assert got[r].tolist() == pytest.approx(_softmax_ref(row), abs=1e-6)
+    # the lecture's numbers: rows differing by a constant share (0.1065, 0.1065, 0.7870)
+    for r in (0, 2, 3):
+        assert got[r].tolist() == pytest.approx([0.1065, 0.1065, 0.7870], abs=1e-4)
+    for r in (1, 4):
+        assert got[r].tolist() == pytest.approx([1 / 3] * 3, abs=1e-6)
+
+
+def test_softmax_ignores_a_shift_and_keeps_the_order() -> None:
+    gen = torch.Generator().manual_seed(0)
+    u = torch.randn(50, 10, generator=gen, dtype=torch.float64) * 3
+    shifted = u + torch.randn(50, 1, generator=gen, dtype=torch.float64) * 100
+    torch.testing.assert_close(torch.softmax(shifted, 1), torch.softmax(u, 1))
+    assert torch.equal(torch.softmax(u, 1).argmax(1), u.argmax(1))
+
+
+def test_softmax_over_the_wrong_dimension_normalises_columns() -> None:
+    u = torch.tensor(LECTURE_U)
+    wrong = torch.softmax(u, dim=0)
+    torch.testing.assert_close(wrong.sum(dim=0), torch.ones(3))
+    column0 = _softmax_ref([row[0] for row in LECTURE_U])
+    assert wrong[:, 0].tolist() == pytest.approx(column0, abs=1e-6)
+    assert wrong[0].tolist() == pytest.approx([0.0041, 0.0041, 0.0115], abs=1e-4)  # lecture
+
+
+# ---------------------------------------------------------------- cross-entropy
+
+
+def test_cross_entropy_takes_logits_and_either_label_format() -> None:
+    u, y = torch.tensor(LECTURE_U), torch.tensor(LECTURE_Y)
+    ref = _cross_entropy_ref(LECTURE_U, LECTURE_Y)
+    assert ref == pytest.approx(0.5832, abs=1e-4)  # the lecture's number
+    loss_fn = nn.CrossEntropyLoss()
+    assert loss_fn(u, y).item() == pytest.approx(ref, abs=1e-6)
+    assert loss_fn(u, F.one_hot(y, 3).float()).item() == pytest.approx(ref, abs=1e-6)
+    by_hand = -(F.one_hot(y, 3) * torch.log(torch.softmax(u, 1))).sum(1).mean()
+    assert by_hand.item() == pytest.approx(ref, abs=1e-6)
+
+
+def test_cross_entropy_is_finite_where_the_probability_rounds_to_zero() -> None:
+    big = torch.tensor([[1000.0, 0.0]])
+    assert torch.softmax(big, 1)[0, 1].item() == 0.0
+    assert torch.isinf(-torch.log(torch.softmax(big, 1)[0, 1]))  # the route by hand
+    ref = _cross_entropy_ref([[1000.0, 0.0]], [1])  # log(e^1000 + 1) - 0
+    assert ref == pytest.approx(1000.0)
+    assert nn.CrossEntropyLoss()(big, torch.tensor([1])).item() == pytest.approx(ref)
+
+
+def test_gradient_of_cross_entropy_is_p_minus_one_hot() -> None:
+    gen = torch.Generator().manual_seed(1)
+    u = torch.randn(7, 4, generator=gen, dtype=torch.float64, requires_grad=True)
+    y = torch.randint(0, 4, (7,), generator=gen)
+    nn.CrossEntropyLoss()(u, y).backward()
+    for i in range(7):
+        p = _softmax_ref(u[i].tolist())
+        expect = [(p[j] - (1.0 if j == int(y[i]) else 0.0)) / 7 for j in range(4)]
+        assert u.grad[i].tolist() == pytest.approx(expect, abs=1e-12)
+
+
+def test_two_class_softmax_is_the_sigmoid_of_the_logit_difference() -> None:
+    gen = torch.Generator().manual_seed(2)
+    u = torch.randn(100, 2, generator=gen, dtype=torch.float64) * 5
+    second = torch.softmax(u, dim=1)[:, 1]
+    for (u1, u2), p in zip(u.tolist(), second.tolist(), strict=True):
+        assert p == pytest.approx(1 / (1 + math.exp(-(u2 - u1))), rel=1e-12, abs=1e-300)
+    # and the two-class cross-entropy is BCE on that difference (the lecture's 0.4399)
+    u2 = torch.tensor([[3.0, 2.0], [2.0, 2.0], [5.0, 6.0]])
+    y2 = torch.tensor([0, 0, 1])
+    ce = nn.CrossEntropyLoss()(u2, y2).item()
+    bce = nn.BCEWithLogitsLoss()(u2[:, 1] - u2[:, 0], y2.float()).item()
+    ref = _cross_entropy_ref(u2.tolist(), y2.tolist())
+    assert ce == pytest.approx(ref, abs=1e-6) and bce == pytest.approx(ref, abs=1e-6)
+    assert ref == pytest.approx(0.4399, abs=1e-4)
+
+
+def test_softmax_twice_cannot_go_below_log_1_plus_9_over_e() -> None:
+    floor = math.log(1 + 9 / math.e)
+    # the best "logits" in [0, 1]: one-hot on the right class
+    best = _cross_entropy_ref([[1.0] + [0.0] * 9], [0])
+    assert best == pytest.approx(floor)
+    gen = torch.Generator().manual_seed(3)
+    probs = torch.softmax(torch.randn(2000, 10, generator=gen) * 10, dim=1)
+    y = torch.randint(0, 10, (2000,), generator=gen)
+    per_row = F.cross_entropy(probs, y, reduction="none")
+    assert per_row.min().item() >= floor - 1e-6
+
+
+# ---------------------------------------------------------------- the executed post
+
+
+@pytest.fixture(scope="module")
+def shown(executed_post) -> str:
+    text = []
+    for cell in executed_post(POST).cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            assert out.output_type != "error", out.get("ename")
+            if out.output_type == "stream":
+                text.append(out.text)
+    return "".join(text)
+
+
+def _float(pattern: str, text: str) -> float:
+    match = re.search(pattern, text)
+    assert match, pattern
+    return float(match.group(1))
+
+
+@pytest.mark.slow
+def test_post_prints_the_lecture_numbers(shown: str) -> None:
+    lines = (
+        "sum over one-hot rows:",
+        "-log p of the true class:",
+        "nn.CrossEntropyLoss, class numbers:",
+        "nn.CrossEntropyLoss, one-hot rows:",
+    )
+    for line in lines:
+        value = _float(re.escape(line) + r" +([\d.]+)", shown)
+        assert value == pytest.approx(_cross_entropy_ref(LECTURE_U, LECTURE_Y), abs=1e-5)
+    assert "-log p by hand:       inf" in shown
+    assert _float(r"nn.CrossEntropyLoss: +([\d.]+)", shown) == pytest.approx(1000.0)
+    ce = _float(r"cross-entropy, two logits: ([\d.]+)", shown)
+    bce = _float(r"BCE with logits, one logit: ([\d.]+)", shown)
+    assert ce == pytest.approx(bce, abs=1e-6) and ce == pytest.approx(0.4399, abs=1e-4)
+
+
+@pytest.mark.slow
+def test_linear_model_reaches_85_percent_and_the_hidden_layer_more(shown: str) -> None:
+    linear = _float(r"linear: test accuracy ([\d.]+)", shown)
+    hidden = _float(r"hidden layer: test accuracy ([\d.]+)", shown)
+    assert linear >= 0.85
+    assert hidden > linear
+    # before training: loss near log 10 (uniform softmax), accuracy near a guess
+    start = _float(r"loss before training: ([\d.]+)", shown)
+    assert abs(start - math.log(10)) < 0.1
+    first = re.search(r"\n +0 +([\d.]+) +([\d.]+) +([\d.]+) +([\d.]+)\n", shown)
+    assert first and all(float(v) < 0.2 for v in first.groups())
+
+
+@pytest.mark.slow
+def test_confusion_matrix_and_most_confused_pairs(shown: str) -> None:
+    block = re.search(r"tensor\(\[\[ *\d+(?:[\s,\[\]]+\d+)*\]\]\)\ntrue", shown)
+    assert block, "no 10 x 10 confusion matrix printed"
+    numbers = [int(v) for v in re.findall(r"\d+", block.group(0))]
+    assert len(numbers) == 100
+    C = torch.tensor(numbers).reshape(10, 10)
+    # rows: every test image once, by its true digit (the MNIST test split's counts)
+    assert C.sum(dim=1).tolist() == MNIST_TEST_COUNTS
+    accuracy = C.trace().item() / C.sum().item()
+    assert accuracy == pytest.approx(
+        _float(r"hidden layer: test accuracy ([\d.]+)", shown), abs=1e-4
+    )
+    # the listed pairs are the four largest off-diagonal counts, largest first
+    listed = [
+        tuple(map(int, m)) for m in re.findall(r"true (\d), read as (\d): (\d+) times", shown)
+    ]
+    assert len(listed) == 4
+    off = [(C[i, j].item(), i, j) for i in range(10) for j in range(10) if i != j]
+    top = sorted(off, reverse=True)[:4]
+    assert [c for c, *_ in top] == [c for *_, c in listed]
+    for i, j, count in listed:
+        assert i != j and C[i, j].item() == count
+
+
+@pytest.mark.slow
+def test_exercise_answers(shown: str) -> None:
+    assert abs(_float(r"loss: ([\d.]+), log 10", shown) - math.log(10)) < 0.1
+    assert _float(r"largest \|logit\|: ([\d.]+)", shown) < 2.0
+    floor = _float(r"floor log\(1 \+ 9/e\) = ([\d.]+)", shown)
+    assert floor == pytest.approx(math.log(1 + 9 / math.e), abs=1e-4)
+    twice_loss = _float(r"softmax twice, epoch 3: train loss ([\d.]+)", shown)
+    twice_acc = _float(r"softmax twice, epoch 3: train loss [\d.]+, test accuracy ([\d.]+)", shown)
+    plain_loss = _float(r"linear model, epoch 3: train loss ([\d.]+)", shown)
+    plain_acc = _float(r"linear model, epoch 3: train loss [\d.]+, test accuracy ([\d.]+)", shown)
+    assert twice_loss > floor and plain_loss < floor
+    assert twice_acc < plain_acc
+
+
+def test_post_figures_have_labels_captions_and_alt_text() -> None:
+    text = QMD.read_text(encoding="utf-8")
+    cells = [c.split("```")[0] for c in text.split("```{python}")[1:]]
+    figures = [c for c in cells if "#| label: fig-" in c]
+    assert len(figures) >= 4
+    for head in figures:
+        assert "#| fig-cap:" in head and "#| fig-alt:" in head, head[:80]
+    for head in cells:
+        if any(f in head for f in ("plt.subplots", "plot_confusion(", "plot_images(")):
+            assert "#| label: fig-" in head, head[:80]
+    assert "image-alt:" in text and (QMD.parent / "thumbnail.png").is_file()
+    assert text.count('::: {.callout-tip collapse="true"}') >= 4
+    # no detail of the machine that built the page
+    assert not re.search(r"\b5,?000\b|\b500 (images|per)", text)
