@@ -3,6 +3,11 @@
 // repeated output) share nothing: no globals, no element ids. It starts its own
 // figure at once (document.currentScript) and scans the page again after the
 // output is attached (Jupyter may run it before the output is in the document).
+// Keyboard and screen readers: the controls are native buttons and a range input;
+// the slider's aria-valuetext says the frame and its epoch line, and a polite live
+// region (.dla-live) says where a step or a pause lands (not every frame while
+// playing). The player never starts by itself (prefers-reduced-motion or not): it
+// plays only when the reader presses Play.
 (function () {
   function once(fig) {
     // start only a figure parsed to its end (its player script is there), so
@@ -27,7 +32,7 @@
     var overlay = q(".dla-overlay"), more = fig.querySelectorAll(".dla-more");
     var stage = q(".dla-stage");
     var status = q(".dla-status"), slider = q(".dla-slider"), counter = q(".dla-counter");
-    var play = q(".dla-play"), k = 0, timer = null;
+    var play = q(".dla-play"), live = q(".dla-live"), k = 0, timer = null;
     // one run: its fitted curve, and its path up to record position pos; the
     // first run's elements sit directly in the overlay, a compared run's in a
     // g.dla-more of its own
@@ -53,10 +58,13 @@
         now.setAttribute("fill", p[2] ? "none" : color);
       }
     }
+    function where() { return "Frame " + (k + 1) + " of " + n + ": " + D.frames[k][0]; }
+    function say(text) { if (live) live.textContent = text; }
     function show(i) {
       k = Math.max(0, Math.min(n - 1, i));
       var f = D.frames[k], j, R;
       status.textContent = f[0];
+      slider.setAttribute("aria-valuetext", where());
       stage.setAttribute("aria-label", D.label + ". " + f[0]);
       draw(overlay, f[1], D.path, f[2], D.point);
       for (j = 0; j < more.length; j++) {
@@ -67,7 +75,7 @@
       counter.textContent = (k + 1) + " / " + n;
     }
     function pause() {
-      if (timer) { clearInterval(timer); timer = null; }
+      if (timer) { clearInterval(timer); timer = null; say("Paused. " + where()); }
       play.innerHTML = D.icons.play;
       play.setAttribute("aria-label", "Play");
       play.setAttribute("title", "Play");
@@ -77,6 +85,7 @@
       play.innerHTML = D.icons.pause;
       play.setAttribute("aria-label", "Pause");
       play.setAttribute("title", "Pause");
+      say("Playing");
       timer = setInterval(function () {
         if (k >= n - 1) { pause(); return; }
         show(k + 1);
@@ -84,10 +93,11 @@
     }
     function on(s, f) { q(s).addEventListener("click", f); }
     on(".dla-play", function () { if (timer) pause(); else run(); });
-    on(".dla-first", function () { pause(); show(0); });
-    on(".dla-prev", function () { pause(); show(k - 1); });
-    on(".dla-next", function () { pause(); show(k + 1); });
-    on(".dla-last", function () { pause(); show(n - 1); });
+    function step(to) { return function () { pause(); show(to()); say(where()); }; }
+    on(".dla-first", step(function () { return 0; }));
+    on(".dla-prev", step(function () { return k - 1; }));
+    on(".dla-next", step(function () { return k + 1; }));
+    on(".dla-last", step(function () { return n - 1; }));
     slider.addEventListener("input", function () { pause(); show(+slider.value); });
     q(".dla-controls").hidden = false;
     show(0);
