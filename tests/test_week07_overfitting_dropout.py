@@ -1,0 +1,285 @@
+"""Week 7 (posts/07-overfitting-dropout): overfitting pure noise, the train/test split, dropout.
+
+The lecture's setup (DL2024 04wk-2): seed 5, 100 points x = linspace(0, 1), y = 0.01 * N(0, 1),
+the first 80 for training and the last 20 for testing; seed 1, Linear(1, 512) -> ReLU
+[-> Dropout(0.8)] -> Linear(512, 1), Adam (default lr), MSE, 1000 full-batch epochs.
+The runs are repeated here with a plain loop written out (no dlbasics), with the losses
+measured in eval mode every 10 epochs; dropout is checked against its definition.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from dlbasics.train import fit, replay
+
+POST = "07-overfitting-dropout"
+SIGMA2 = 1e-4
+
+
+def lecture_data() -> tuple[torch.Tensor, ...]:
+    torch.manual_seed(5)
+    x_all = torch.linspace(0, 1, 100).reshape(100, 1)
+    y_all = torch.randn(100).reshape(100, 1) * 0.01
+    return x_all[:80], y_all[:80], x_all[80:], y_all[80:]
+
+
+def lecture_net(dropout: float | None) -> nn.Sequential:
+    torch.manual_seed(1)
+    layers = [nn.Linear(1, 512), nn.ReLU()]
+    if dropout is not None:
+        layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers, nn.Linear(512, 1))
+
+
+def mse64(net: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
+    """Eval-mode MSE, computed in float64 from the network's outputs."""
+    was = net.training
+    net.eval()
+    with torch.no_grad():
+        out = net(X).double()
+    net.train(was)
+    return float(((out - y.double()) ** 2).mean())
+
+
+def plain_run(dropout: float | None, x, y, sets, epochs: int = 1000, every: int = 10):
+    """The lecture's loop; eval-mode losses on each of ``sets`` every ``every`` epochs."""
+    net = lecture_net(dropout)
+    optimizer = torch.optim.Adam(net.parameters())
+    curves = {name: [] for name in sets}
+    for epoch in range(epochs + 1):
+        if epoch % every == 0:
+            for name, (X, Y) in sets.items():
+                curves[name].append(mse64(net, X, Y))
+        if epoch == epochs:
+            break
+        net.train()
+        loss = nn.functional.mse_loss(net(x), y)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    return net, {k: np.array(v) for k, v in curves.items()}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return lecture_data()
+
+
+@pytest.fixture(scope="module")
+def runs(data):
+    x, y, xx, yy = data
+    sets = {"train": (x, y), "test": (xx, yy)}
+    return {p: plain_run(p, x, y, sets) for p in (None, 0.8)}
+
+
+# ----------------------------------------------------------------------------------- data
+
+
+def test_data_are_pure_noise_split_80_20(data):
+    x, y, xx, yy = data
+    assert x.shape == (80, 1) and xx.shape == (20, 1)
+    assert torch.allclose(torch.cat([x, xx]).ravel(), torch.arange(100) / 99.0, atol=1e-6)
+    y_all = torch.cat([y, yy]).ravel().double().numpy()
+    assert 0.007 < y_all.std() < 0.013 and abs(y_all.mean()) < 0.003
+    assert float((y.double() ** 2).mean()) == pytest.approx(1.276e-4, rel=1e-3)
+    assert float((yy.double() ** 2).mean()) == pytest.approx(4.283e-5, rel=1e-3)
+
+
+# ---------------------------------------------------------------------------- overfitting
+
+
+def test_without_dropout_training_loss_falls_below_the_noise_and_test_loss_climbs(runs, data):
+    _, y, _, _ = data
+    _, curves = runs[None]
+    train, test = curves["train"], curves["test"]
+    ideal_train = float((y.double() ** 2).mean())
+    assert train[-1] < ideal_train and train[-1] < SIGMA2  # below what the true rule scores
+    assert bool((np.diff(train[20:]) < 0).all()), "from epoch 200 on it keeps falling"
+    best = int(test.argmin())
+    assert 50 <= best * 10 <= 200  # smallest test loss early (the post: epoch 110)
+    assert test[-1] > 50 * test[best] and test[-1] > 10 * SIGMA2
+    assert bool((np.diff(test[30:]) > 0).all()), "from epoch 300 on it keeps climbing"
+    assert test[100] == pytest.approx(2.319e-3, rel=0.01)
+
+
+def test_the_expected_test_loss_is_sigma2_plus_the_squared_prediction():
+    """E[(eps - f)^2] = sigma^2 + f^2 for noise independent of the prediction f."""
+    g = torch.Generator().manual_seed(0)
+    eps = torch.randn(2_000_000, generator=g, dtype=torch.float64) * 0.01
+    for f in (0.0, 0.01, -0.03):
+        assert float(((eps - f) ** 2).mean()) == pytest.approx(SIGMA2 + f * f, rel=0.01)
+
+
+def test_dropout_narrows_the_gap(runs, data):
+    _, _, _, yy = data
+    plain, drop = runs[None][1], runs[0.8][1]
+    assert drop["train"][-1] > SIGMA2  # no longer below the noise level
+    ideal_test = float((yy.double() ** 2).mean())
+    assert drop["test"][-1] < 2 * ideal_test  # "within a factor of two"
+    assert 20 < plain["test"][-1] / drop["test"][-1] < 40  # "about thirty times smaller"
+    gap_plain = plain["test"][-1] - plain["train"][-1]
+    gap_drop = drop["test"][-1] - drop["train"][-1]
+    assert gap_plain > 2e-3 and abs(gap_drop) < 1e-4
+    assert np.abs(drop["test"][20:] - drop["train"][20:]).max() < 1e-4  # after epoch 200
+
+
+def test_fit_and_replay_reproduce_the_plain_loop(runs, data):
+    """The post's recording (dlbasics.fit + replay) against the loop written out here."""
+    x, y, xx, yy = data
+    for p in (None, 0.8):
+        net = lecture_net(p)
+        history = fit(net, nn.MSELoss(), torch.optim.Adam(net.parameters()), x, y, 1000,
+                      record_every=10)  # fmt: skip
+        for name, (X, Y) in {"train": (x, y), "test": (xx, yy)}.items():
+            got = np.array(replay(history, net, X, Y, nn.MSELoss()).loss)
+            assert np.allclose(got, runs[p][1][name], rtol=1e-4, atol=1e-9)
+
+
+# -------------------------------------------------------------------------------- dropout
+
+
+def test_dropout_zeroes_and_rescales_in_train_mode_and_is_the_identity_in_eval_mode():
+    torch.manual_seed(43052)
+    u = torch.randn(1000, 4)
+    for p in (0.2, 0.8, 0.9):
+        d = nn.Dropout(p)
+        out = d(u)
+        kept = out != 0
+        assert torch.allclose(out[kept], u[kept] / (1 - p), rtol=1e-6)
+        assert abs(1 - float(kept.double().mean()) - p) < 0.03
+        d.eval()
+        assert torch.equal(d(u), u)
+
+
+def test_dropout_keeps_the_mean_and_has_variance_p_over_1_minus_p():
+    torch.manual_seed(0)
+    u = torch.randn(10, 2)
+    d = nn.Dropout(0.9)
+    samples = d(u.expand(200_000, 10, 2)).double()
+    u64 = u.double()
+    assert torch.allclose(samples.mean(0), u64, atol=0.05)
+    assert torch.allclose(samples.var(0), 9 * u64**2, rtol=0.05, atol=1e-3)
+
+
+def test_train_and_eval_mode_of_a_network():
+    net = lecture_net(0.8)
+    X = torch.linspace(0, 1, 7).reshape(-1, 1)
+    assert net.training and net[2].training
+    with torch.no_grad():
+        assert not torch.equal(net(X), net(X))
+        net.eval()
+        assert not net[2].training  # eval() reaches every layer
+        expected = net[3](net[1](net[0](X)))  # the network without its dropout layer
+        assert torch.equal(net(X), net(X)) and torch.allclose(net(X), expected)
+
+
+def test_relu_commutes_with_a_dropout_mask_and_sigmoid_does_not():
+    g = torch.Generator().manual_seed(1)
+    u = torch.randn(500, 3, generator=g)
+    c = (torch.rand(500, 3, generator=g) > 0.5) / 0.5
+    assert torch.equal(torch.relu(c * u), c * torch.relu(u))
+    dropped = c == 0
+    assert torch.allclose(torch.sigmoid(c * u)[dropped], torch.tensor(0.5))
+    assert not torch.allclose(torch.sigmoid(c * u), c * torch.sigmoid(u))
+
+
+# ------------------------------------------------------------------------------ exercises
+
+
+def test_exercise_1_train_mode_loss_is_a_quarter_larger(runs, data):
+    x, y, _, _ = data
+    net, curves = runs[0.8]
+    net.train()
+    with torch.no_grad():
+        noisy = np.mean([float(((net(x) - y) ** 2).mean()) for _ in range(400)])
+    net.eval()
+    ratio = noisy / curves["train"][-1]
+    assert 1.1 < ratio < 1.4
+
+
+def test_exercise_2_validation_picks_the_untrained_network(data):
+    x, y, xx, yy = data
+    _, curves = plain_run(None, x[:60], y[:60], {"val": (x[60:], y[60:]), "test": (xx, yy)})
+    chosen = int(curves["val"].argmin())
+    assert chosen == 0
+    assert curves["test"][-1] > 100 * curves["test"][chosen]
+
+
+def test_exercise_4_the_constant_predictor(runs, data):
+    _, y, _, yy = data
+    ybar = float(y.double().mean())
+    constant = float(((yy.double() - ybar) ** 2).mean())
+    assert constant == pytest.approx(4.52e-5, rel=0.01)
+    assert constant < runs[0.8][1]["test"][-1] < 2 * constant
+
+
+# ------------------------------------------------------------------------- the executed post
+
+
+def _outputs(nb) -> tuple[str, list[int]]:
+    text, anims = [], []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            assert out.output_type != "error", out.get("ename")
+            if out.output_type == "stream":
+                text.append(out.text)
+            elif any("dlbasics-anim" in str(v) for v in out.get("data", {}).values()):
+                html = next(str(v) for v in out["data"].values() if "dlbasics-anim" in str(v))
+                anims.append(len(html.encode("utf-8")))
+            elif "text/plain" in out.get("data", {}):
+                text.append(out["data"]["text/plain"])
+    return "\n".join(text), anims
+
+
+@pytest.mark.slow
+def test_executed_post_shows_the_promised_numbers(executed_post):
+    shown, anims = _outputs(executed_post(POST))
+    assert "training: 80 points, mean of y^2 = 1.276e-04" in shown
+    assert "test:     20 points, mean of y^2 = 4.283e-05" in shown
+    assert "no dropout, epoch 1000: training loss 9.516e-05   test loss 2.319e-03" in shown
+    assert "no dropout: smallest test loss 4.142e-05 at epoch 110" in shown
+    assert "dropout 0.8, epoch 1000: training loss 1.228e-04   test loss 8.075e-05" in shown
+    assert "gap test - training +2.22e-03" in shown
+    assert "gap test - training -4.21e-05" in shown
+    # the dropout layer: survivors are 10 times their input, eval mode is the identity
+    assert "15.0310" in shown and "1.5031" in shown
+    assert "evaluation mode, d(u) equals u: True" in shown
+    two = re.search(r"two calls in training mode: tensor\((.*?)\) tensor\((.*?)\)", shown)
+    assert two[1] != two[2]
+    two = re.search(r"two calls in eval mode: +tensor\((.*?)\) tensor\((.*?)\)", shown)
+    assert two[1] == two[2]
+    ratio = float(re.search(r"\(([0-9.]+) times larger\)", shown)[1])
+    assert 1.1 < ratio < 1.4  # "about a quarter larger"
+    assert "chosen on the validation set: epoch 0" in shown
+    assert "relu(drop(u)) == drop(relu(u)): True" in shown
+    assert "sig(drop(u)) == drop(sig(u)):   False" in shown
+    var = float(re.search(r"variance / u\^2, averaged over entries: ([0-9.]+)", shown)[1])
+    assert var == pytest.approx(9, rel=0.05)
+    assert "test loss: constant ybar 4.52e-05,   dropout net 8.07e-05" in shown
+    assert len(anims) == 2 and all(size < 300_000 for size in anims)
+
+
+def test_post_front_matter_and_figures():
+    qmd = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
+    text = qmd.read_text(encoding="utf-8")
+    assert re.search(r"^date: 2026-10-19$", text, re.M)
+    assert re.search(r'^image-alt: ".+"$', text, re.M)
+    assert "guebin.github.io/DL2024/posts/04wk-2.html" in text
+    cells = [c.split("```")[0] for c in text.split("```{python}")[1:]]
+    figures = [c for c in cells if "#| label: fig-" in c]
+    assert len(figures) >= 4
+    for head in figures:
+        assert "#| fig-cap:" in head and "#| fig-alt:" in head, head[:80]
+    for head in cells:
+        if "plt.subplots" in head:
+            assert "#| label: fig-" in head, head[:80]
+        if "animate_training(" in head:
+            assert "label=" in head and "test=(xx, yy)" in head
+    assert text.count('::: {.callout-tip collapse="true"}\n## Solution') >= 4
