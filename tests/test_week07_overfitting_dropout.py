@@ -180,6 +180,20 @@ def test_train_and_eval_mode_of_a_network():
         assert torch.equal(net(X), net(X)) and torch.allclose(net(X), expected)
 
 
+def test_eval_output_is_the_average_of_train_mode_outputs():
+    """Dropout sits before the last Linear layer, so eval mode = the mean over masks."""
+    net = lecture_net(0.8)
+    X = torch.tensor([[0.1], [0.5], [0.9]])
+    with torch.no_grad():
+        hidden = net[1](net[0](X))
+        masks = net[2](hidden.expand(20_000, 3, 512))  # train mode: 20000 masks
+        average = net[3](masks).mean(0)
+        net.eval()
+        eval_out = net(X)
+    spread = float(net[3](masks).std(0).max())
+    assert torch.allclose(average, eval_out, atol=5 * spread / 20_000**0.5)
+
+
 def test_relu_commutes_with_a_dropout_mask_and_sigmoid_does_not():
     g = torch.Generator().manual_seed(1)
     u = torch.randn(500, 3, generator=g)
