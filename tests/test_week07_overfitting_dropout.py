@@ -188,9 +188,9 @@ def test_eval_output_is_the_average_of_train_mode_outputs():
         hidden = net[1](net[0](X))
         masks = net[2](hidden.expand(20_000, 3, 512))  # train mode: 20000 masks
         average = net[3](masks).mean(0)
+        spread = float(net[3](masks).std(0).max())
         net.eval()
         eval_out = net(X)
-    spread = float(net[3](masks).std(0).max())
     assert torch.allclose(average, eval_out, atol=5 * spread / 20_000**0.5)
 
 
