@@ -1,8 +1,9 @@
 """Shared fixtures: the site is rendered by real Quarto once per test session.
 
-* ``rendered_site``: the folder ``quarto render`` wrote (``build/site``); every post is
-  executed once, in that render. ``DLBASICS_SITE=<folder>`` tests an existing render
-  instead (publish.yml: ``_site``, with its log in ``DLBASICS_SITE_LOG``).
+* ``rendered_site``: the folder ``quarto render`` wrote (``build/sites/<inputs hash>``,
+  linked as ``build/site``); every post is executed once, in that render.
+  ``DLBASICS_SITE=<folder>`` tests an existing render instead (publish.yml: ``_site``,
+  with its log in ``DLBASICS_SITE_LOG``).
 * ``render_log``: what that render printed.
 * ``site_url``: the rendered folder served on 127.0.0.1 (base URL, ending in ``/``).
 * ``browser``: headless Chromium (Playwright), ``$DLBASICS_CHROMIUM`` or ``/usr/bin/chromium``.
@@ -20,7 +21,6 @@ import contextlib
 import fcntl
 import hashlib
 import http.server
-import json
 import os
 import shutil
 import subprocess
@@ -41,9 +41,10 @@ import harness  # noqa: E402
 
 REPO = harness.REPO
 BUILD = REPO / "build"
-SITE_DIR = BUILD / "site"
-SITE_LOG = BUILD / "site.log"
-SITE_STAMP = BUILD / "site.stamp.json"
+SITES = BUILD / "sites"  # one folder per rendered set of inputs: sites/<hash>/, <hash>.log
+SITE_DIR = BUILD / "site"  # a link to the newest render
+SITE_LOG = BUILD / "site.log"  # a link to its log
+KEEP_RENDERS = 3  # older renders are removed (a test session still reading one keeps it)
 POST_RENDERS = BUILD / "post-renders"  # one folder per post rendered on its own
 RENDER_SRC = BUILD / "render-src"  # the copy of the checkout that Quarto renders
 SITE_ENV, SITE_LOG_ENV = "DLBASICS_SITE", "DLBASICS_SITE_LOG"
@@ -119,9 +120,7 @@ def snapshot_project(dest: Path = RENDER_SRC) -> Path:
     return dest
 
 
-def render_site(
-    out_dir: Path = SITE_DIR, log: Path = SITE_LOG, inputs: tuple[str, ...] = ()
-) -> tuple[int, str]:
+def render_site(out_dir: Path, log: Path, inputs: tuple[str, ...] = ()) -> tuple[int, str]:
     """``quarto render [inputs]`` (default: the whole project) of a copy, into ``out_dir``.
 
     Returns (exit code, everything Quarto printed); the output is also written to ``log``.
@@ -223,23 +222,38 @@ class RenderedSite:
             return self._render_or_reuse(quarto)
 
     def _render_or_reuse(self, quarto: str) -> tuple[Path, str]:
-        key = render_inputs_hash(quarto)
-        try:
-            stamp = json.loads(SITE_STAMP.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            stamp = {}
-        fresh = stamp.get("inputs") == key and stamp.get("exit") == 0
-        if fresh and (SITE_DIR / "index.html").is_file() and SITE_LOG.is_file():
-            print(f"\nreusing the up-to-date render in {SITE_DIR}")
-            return SITE_DIR, SITE_LOG.read_text(encoding="utf-8")
-        SITE_STAMP.unlink(missing_ok=True)
-        print(f"\nrendering the site with {quarto} into {SITE_DIR} ...", flush=True)
-        code, text = render_site()
-        if code != 0:
-            tail = "\n".join(text.rstrip().splitlines()[-40:])
-            pytest.fail(f"quarto render exited {code} (full log: {SITE_LOG}):\n{tail}")
-        SITE_STAMP.write_text(json.dumps({"inputs": key, "exit": code}), encoding="utf-8")
-        return SITE_DIR, text
+        """The render of the current inputs: reused if it exists, else made now.
+
+        Each set of inputs renders into its own ``build/sites/<hash>/``, so a session never
+        sees its site replaced by another session's render; ``build/site`` links to the
+        newest one.
+        """
+        key = render_inputs_hash(quarto)[:16]
+        site, log, done = SITES / key, SITES / f"{key}.log", SITES / f"{key}.ok"
+        if done.is_file() and (site / "index.html").is_file() and log.is_file():
+            print(f"\nreusing the up-to-date render in {site}")
+            text = log.read_text(encoding="utf-8")
+        else:
+            done.unlink(missing_ok=True)
+            print(f"\nrendering the site with {quarto} into {site} ...", flush=True)
+            code, text = render_site(site, log)
+            if code != 0:
+                tail = "\n".join(text.rstrip().splitlines()[-40:])
+                pytest.fail(f"quarto render exited {code} (full log: {log}):\n{tail}")
+            done.write_text(key + "\n", encoding="utf-8")
+        for link, target in ((SITE_DIR, site), (SITE_LOG, log)):
+            tmp = link.with_name(link.name + ".tmp")
+            tmp.unlink(missing_ok=True)
+            tmp.symlink_to(target.relative_to(BUILD))
+            if link.is_dir() and not link.is_symlink():
+                shutil.rmtree(link)  # a render made before renders had their own folder
+            tmp.replace(link)
+        stamps = sorted(SITES.glob("*.ok"), key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in stamps[KEEP_RENDERS:]:
+            old.unlink()
+            shutil.rmtree(SITES / old.stem, ignore_errors=True)
+            (SITES / f"{old.stem}.log").unlink(missing_ok=True)
+        return site, text
 
 
 _SITE = RenderedSite()
