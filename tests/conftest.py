@@ -394,11 +394,15 @@ def screenshots() -> Path:
     """``build/screenshots/``, emptied once per session; the run prints it at the end."""
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True)
+    _TAKEN.append(SCREENSHOTS)
     return SCREENSHOTS
 
 
+_TAKEN: list[Path] = []  # the screenshot folder, once this session has used it
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
-    shots = sorted(SCREENSHOTS.glob("*.png")) if SCREENSHOTS.is_dir() else []
+    shots = sorted(SCREENSHOTS.glob("*.png")) if _TAKEN else []
     if shots:
         terminalreporter.write_line(f"screenshots for review ({len(shots)}): {SCREENSHOTS}")
     if _SITE._result is not None:
