@@ -69,6 +69,17 @@ def test_softmax_over_the_wrong_dimension_normalises_columns() -> None:
     assert wrong[0].tolist() == pytest.approx([0.0041, 0.0041, 0.0115], abs=1e-4)  # lecture
 
 
+def test_softmax_without_dim_warns_and_a_reference_class_changes_nothing() -> None:
+    u = torch.tensor(LECTURE_U)
+    with pytest.warns(UserWarning, match="dim"):
+        nn.Softmax()(u)
+    # Exercise 4: subtracting the last logit (fixing it at 0) keeps every probability
+    fixed = u - u[:, -1:]
+    assert (fixed[:, -1] == 0).all()
+    for r in range(len(LECTURE_U)):
+        assert torch.softmax(fixed, 1)[r].tolist() == pytest.approx(_softmax_ref(LECTURE_U[r]))
+
+
 # ---------------------------------------------------------------- cross-entropy
 
 
