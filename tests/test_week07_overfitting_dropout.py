@@ -234,6 +234,23 @@ def test_exercise_4_the_constant_predictor(runs, data):
     assert constant < runs[0.8][1]["test"][-1] < 2 * constant
 
 
+def test_exercise_4_a_random_split_overfits_far_less(data):
+    torch.manual_seed(5)
+    x_all = torch.linspace(0, 1, 100).reshape(100, 1)
+    y_all = torch.randn(100).reshape(100, 1) * 0.01
+    perm = torch.randperm(100, generator=torch.Generator().manual_seed(0))
+    train, test = perm[:80], perm[80:]
+    _, curves = plain_run(
+        None,
+        x_all[train],
+        y_all[train],
+        {"train": (x_all[train], y_all[train]), "test": (x_all[test], y_all[test])},
+        every=1000,
+    )
+    assert curves["train"][-1] < SIGMA2 < curves["test"][-1] < 2 * SIGMA2
+    assert curves["test"][-1] > curves["train"][-1]
+
+
 # ------------------------------------------------------------------------- the executed post
 
 
@@ -277,6 +294,9 @@ def test_executed_post_shows_the_promised_numbers(executed_post):
     var = float(re.search(r"variance / u\^2, averaged over entries: ([0-9.]+)", shown)[1])
     assert var == pytest.approx(9, rel=0.05)
     assert "test loss: constant ybar 4.52e-05,   dropout net 8.07e-05" in shown
+    found = re.search(r"random split, .*: training loss ([0-9.e-]+), +test loss ([0-9.e-]+)", shown)
+    train_r, test_r = float(found[1]), float(found[2])
+    assert train_r < SIGMA2 < test_r < 2 * SIGMA2
     assert len(anims) == 2 and all(size < 300_000 for size in anims)
 
 
