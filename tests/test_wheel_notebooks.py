@@ -5,13 +5,13 @@ creates a new virtual environment, installs the wheel into it (``--no-deps``) an
 each post's notebook in a kernel of that environment, from an empty folder: no checkout
 beside it, no ``src/`` on ``sys.path``, no ``PYTHONPATH``.
 
-The notebooks are the rendered ones when ``DLBASICS_SITE`` names a rendered site (CI's
-``_site``); otherwise each post's ``.qmd`` is split into a notebook by ``tests/harness.py``
-(the way Quarto does) and given the setup cell by ``tools/notebook_setup.py``, the same
-function the post-render step applies. The test checks that the setup cell is there, first,
-pinned to the package version, and then skips it (it would ``pip install`` from PyPI,
-which the test must not reach): the wheel is already installed, exactly what that cell
-would install.
+The notebooks are the rendered ones, the downloads readers get: ``executed_post`` reads
+each post's ``index.ipynb`` from the session's Quarto render (``tests/conftest.py``; the
+whole site under ``make test``, ``DLBASICS_SITE`` in CI), written by the post-render steps.
+The test checks that the setup cell is there, first, pinned to the package version, and
+then skips it (it would ``pip install`` from PyPI, which the test must not reach): the
+wheel is already installed, exactly what that cell would install. The outputs Quarto
+stored are dropped, so every cell really runs again in the new environment.
 
 Third-party packages: installing torch (about 5 GB with its libraries) into every new
 environment would make this test take minutes and need the network, so the new venv sees
@@ -25,6 +25,7 @@ from the new venv, at the wheel's version, and that ``src/`` is not on the path.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
@@ -94,20 +95,6 @@ def test_the_venv_imports_the_wheel_not_the_checkout(wheel_venv, tmp_path) -> No
     assert Path(data).is_relative_to(wheel_venv["site"])
 
 
-def reader_notebook(qmd: Path) -> nbformat.NotebookNode:
-    """The post's notebook as a reader downloads it (rendered, or harness + setup cell)."""
-    site = os.environ.get("DLBASICS_SITE")
-    if site:
-        rendered = Path(site) / qmd.parent.relative_to(REPO) / "index.ipynb"
-        return nbformat.read(rendered, as_version=4)
-    nb = harness.qmd_to_notebook(qmd.read_text(encoding="utf-8"))
-    for cell in nb.cells:
-        cell.metadata.pop("quarto_options", None)
-        cell.metadata.pop("qmd_line", None)
-    with_setup = notebook_setup.add_setup_cell(json.loads(nbformat.writes(nb)), VERSION)
-    return nbformat.reads(json.dumps(with_setup), as_version=4)
-
-
 CHECK_CELL = """\
 import sys, dlbasics
 from pathlib import Path
@@ -120,9 +107,12 @@ print("dlbasics", dlbasics.__version__, "from", dlbasics.__file__)
 
 @pytest.mark.parametrize("qmd", POSTS, ids=lambda p: p.parent.name)
 def test_post_notebook_runs_from_the_wheel_in_an_empty_folder(
-    qmd: Path, wheel_venv, tmp_path, monkeypatch
+    qmd: Path, wheel_venv, tmp_path, monkeypatch, executed_post
 ) -> None:
-    nb = reader_notebook(qmd)
+    nb = copy.deepcopy(executed_post(qmd))
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
     first = nb.cells[0]
     assert notebook_setup.is_setup_cell(first), "the notebook does not start with the setup cell"
     assert f"%pip install -q dlbasics=={VERSION}" in first.source
