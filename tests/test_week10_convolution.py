@@ -238,8 +238,10 @@ def _shown(nb) -> str:
             if out.output_type == "stream":
                 text.append(out.text)
             elif "text/plain" in out.get("data", {}):
-                text.append(out["data"]["text/plain"])
-    return "\n".join(text)
+                text.append(out["data"]["text/plain"] + "\n")
+        text.append("\n")
+    # Quarto may split one print into several stream outputs: join them without separators
+    return "".join(text)
 
 
 @pytest.mark.slow
