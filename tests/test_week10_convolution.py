@@ -151,6 +151,8 @@ def test_parameter_counts_in_the_text() -> None:
         return sum(p.numel() for p in m.parameters())
 
     assert count(nn.Conv2d(1, 16, 5)) == 16 * 25 + 16 == 416
+    # a linear layer from 28 x 28 pixels to one 24 x 24 map, without biases
+    assert count(nn.Linear(28 * 28, 24 * 24, bias=False)) == 784 * 576 == 451_584
     assert count(nn.Linear(16 * 12 * 12, 10)) == 2304 * 10 + 10
     assert count(nn.Conv2d(3, 8, 5, stride=2, padding=1)) == 8 * 3 * 25 + 8 == 608
 
