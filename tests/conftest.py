@@ -348,6 +348,12 @@ def quarto_notebook(site: Path, qmd: Path) -> NotebookNode:
     if not path.is_file():
         raise FileNotFoundError(f"the render wrote no notebook for {rel} ({path} is missing)")
     nb = nbformat.read(path, as_version=4)
+    # tools/notebook_setup.py adds an unexecuted install cell (tag "setup") for readers
+    nb.cells = [
+        c
+        for c in nb.cells
+        if not ("setup" in c.metadata.get("tags", []) and not c.get("execution_count"))
+    ]
     for cell in nb.cells:
         if cell.cell_type == "code":
             lines = cell.source.split("\n")
