@@ -50,6 +50,7 @@ URL_ATTRS = {
     ("audio", "src"),
 }
 LOADED = {(t, a) for t, a in URL_ATTRS if t != "a"}  # fetched on page load, not followed
+LOADED_RELS = {"stylesheet", "icon", "preload", "modulepreload", "prefetch", "manifest"}
 
 
 class Page(HTMLParser):
@@ -65,6 +66,9 @@ class Page(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
+        rel = set((values.get("rel") or "").lower().split())
+        if tag == "link" and not rel & LOADED_RELS:
+            tag = "a"  # a link to a page (canonical, alternate): followed, not loaded
         for name, value in attrs:
             if (tag, name) in URL_ATTRS and value is not None:
                 self.urls.append((tag, name, value))
