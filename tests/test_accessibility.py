@@ -1,0 +1,393 @@
+"""Accessibility of the rendered site: axe-core (WCAG 2 A and AA) on every page, both themes.
+
+Every ``.html`` page of the real render (the ``rendered_site`` fixture, served on 127.0.0.1
+by ``site_url``) is loaded in chromium, once in the light theme and once in the dark one,
+and checked with axe-core restricted to the ``wcag2a`` and ``wcag2aa`` tags. A failure
+names the rule, the page, the theme and each offending element (CSS selector and HTML).
+
+axe-core is the copy Quarto itself ships in its HTML format resources
+(``<quarto share dir>/formats/html/axe/axe.min.js``, found with ``quarto --paths``);
+``$DLBASICS_AXE`` may name another local copy (e.g. ``node_modules/axe-core/axe.min.js``).
+Nothing is loaded from the network: every request that is not 127.0.0.1 is aborted.
+
+The animation player is also driven with the keyboard alone (Tab order, visible focus,
+labelled controls, the slider's spoken value) and checked not to start by itself, with
+and without ``prefers-reduced-motion``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+AXE_TAGS = ["wcag2a", "wcag2aa"]
+THEMES = ["light", "dark"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+# --------------------------------------------------------------------------- axe-core
+
+
+def find_axe() -> Path:
+    """axe.min.js: ``$DLBASICS_AXE``, else the copy in the Quarto install on PATH."""
+    env = os.environ.get("DLBASICS_AXE")
+    if env:
+        path = Path(env)
+        if not path.is_file():
+            raise FileNotFoundError(f"DLBASICS_AXE={env} is not a file")
+        return path
+    quarto = shutil.which("quarto")
+    if quarto is None:
+        raise FileNotFoundError("no quarto on PATH to take axe-core from; set DLBASICS_AXE")
+    # `quarto --paths` prints the bin folder, then the share (resources) folder
+    out = subprocess.run([quarto, "--paths"], capture_output=True, text=True, check=True).stdout
+    candidates = [Path(line.strip()) / "formats/html/axe/axe.min.js" for line in out.splitlines()]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise FileNotFoundError(
+        f"axe.min.js not found in Quarto's resources ({[str(p) for p in candidates]}); "
+        "set DLBASICS_AXE to a local axe.min.js (npm package axe-core)"
+    )
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    return find_axe().read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------- browser
+
+
+def local_only(route) -> None:
+    """Let requests to this machine through; abort the rest (the site must not need them)."""
+    if (urlparse(route.request.url).hostname or "") in LOCAL_HOSTS:
+        route.continue_()
+    else:
+        route.abort()
+
+
+def new_page(browser, theme: str = "light", reduced_motion: str = "no-preference"):
+    """A page in a fresh context (no stored theme choice) that stays on this machine."""
+    context = browser.new_context(
+        viewport={"width": 1200, "height": 900},
+        color_scheme="dark" if theme == "dark" else "light",
+        reduced_motion=reduced_motion,
+    )
+    page = context.new_page()
+    page.route("**/*", local_only)
+    return page
+
+
+def set_theme(page, theme: str) -> None:
+    """Switch Quarto's light/dark theme with its own toggle and check that it took."""
+    is_dark = "() => document.body.classList.contains('quarto-dark')"
+    if page.evaluate(is_dark) != (theme == "dark"):
+        page.locator(".quarto-color-scheme-toggle").first.click()
+    page.wait_for_function(is_dark if theme == "dark" else f"() => !({is_dark})()")
+
+
+# ------------------------------------------------------------------------------ pages
+
+
+def site_pages(site: Path) -> list[str]:
+    """Every HTML page of the render, relative to its root (Quarto's libraries excluded)."""
+    pages = [
+        p.relative_to(site).as_posix()
+        for p in sorted(site.rglob("*.html"))
+        if "site_libs" not in p.relative_to(site).parts
+    ]
+    return pages
+
+
+def run_axe(page, axe_source: str) -> list[dict]:
+    """axe-core's violations for the WCAG 2 A/AA tags on the loaded page."""
+    page.add_script_tag(content=axe_source)
+    return page.evaluate(
+        """async (tags) => {
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                               resultTypes: ['violations']});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => ({target: n.target.join(' '),
+                                          html: n.html.slice(0, 200),
+                                          summary: n.failureSummary}))}));
+        }""",
+        AXE_TAGS,
+    )
+
+
+def describe(violations: list[dict], where: str) -> list[str]:
+    """One line per offending element: rule, page/theme, selector, HTML."""
+    return [
+        f"{v['id']} ({v['impact']}: {v['help']}) on {where}: {n['target']}  {n['html']}"
+        for v in violations
+        for n in v["nodes"]
+    ]
+
+
+def open_solutions(page) -> int:
+    """Open every collapsed callout (the exercises' solutions); returns how many."""
+    headers = page.locator('.callout-header[aria-expanded="false"]').element_handles()
+    for header in headers:
+        header.click()
+        page.wait_for_function("e => e.getAttribute('aria-expanded') === 'true'", arg=header)
+    # Bootstrap's collapse animates; wait until none is still opening
+    page.wait_for_function("() => !document.querySelector('.collapsing')")
+    return len(headers)
+
+
+def page_violations(browser, url: str, theme: str, axe_source: str) -> list[dict]:
+    """axe's violations on the page as loaded, then with every solution open (deduplicated)."""
+    page = new_page(browser, theme)
+    try:
+        page.goto(url)
+        page.wait_for_load_state("load")
+        set_theme(page, theme)
+        found = run_axe(page, axe_source)
+        if open_solutions(page):
+            found += run_axe(page, axe_source)
+    finally:
+        page.context.close()
+    merged: dict[str, dict] = {}
+    for v in found:
+        seen = merged.setdefault(v["id"], {**v, "nodes": []})
+        for node in v["nodes"]:
+            if node["target"] not in [n["target"] for n in seen["nodes"]]:
+                seen["nodes"].append(node)
+    return list(merged.values())
+
+
+def test_axe_finds_known_violations(browser, axe_source: str) -> None:
+    """The checker itself: on a page with known faults, axe reports them, named."""
+    page = new_page(browser)
+    try:
+        page.set_content(
+            '<!doctype html><html lang="en"><head><title>t</title></head><body><main>'
+            '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" width="9" height="9">'
+            '<p style="color: #aaa; background: #fff">grey on white, 2.3:1</p>'
+            '<div aria-expanded="false">a div may not say it is expanded</div>'
+            "</main></body></html>"
+        )
+        found = {v["id"]: v for v in run_axe(page, axe_source)}
+    finally:
+        page.context.close()
+    assert {"image-alt", "color-contrast", "aria-allowed-attr"} <= set(found), sorted(found)
+    lines = describe([found["image-alt"]], "test.html [light]")
+    assert (
+        lines
+        and lines[0].startswith("image-alt (critical")
+        and "test.html [light]: img" in lines[0]
+    )
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_every_page_passes_axe_wcag2aa(
+    browser, rendered_site: Path, site_url: str, axe_source: str, theme: str
+) -> None:
+    pages = site_pages(rendered_site)
+    assert "index.html" in pages and any(p.startswith("posts/") for p in pages), pages
+    problems: list[str] = []
+    for rel in pages:
+        violations = page_violations(browser, urljoin(site_url, rel), theme, axe_source)
+        problems += describe(violations, f"{rel} [{theme}]")
+    assert not problems, f"{len(problems)} axe violations:\n" + "\n".join(problems)
+
+
+# ---------------------------------------------------------------------- keyboard only
+
+
+def pages_with(site: Path, marker: str) -> list[str]:
+    """The pages of the render whose HTML contains ``marker``."""
+    return [rel for rel in site_pages(site) if marker in (site / rel).read_text(encoding="utf-8")]
+
+
+def tab_to(page, selector: str, limit: int = 800) -> None:
+    """Press Tab from the top of the page until the focused element matches ``selector``."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => !!document.activeElement?.matches(s)", selector):
+            return
+    pytest.fail(f"{limit} presses of Tab never reached {selector} on {page.url}")
+
+
+def focused(page) -> dict:
+    """The focused element: its classes, accessible attributes and focus ring."""
+    return page.evaluate(
+        """() => { const e = document.activeElement, s = getComputedStyle(e);
+            return {cls: e.className.baseVal ?? e.className, tag: e.tagName.toLowerCase(),
+                    ring: (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2)
+                          || s.boxShadow !== 'none'}; }"""
+    )
+
+
+def test_player_works_with_the_keyboard_alone(browser, rendered_site: Path, site_url: str) -> None:
+    """Tab reaches every control in order, each named and visibly focused; keys drive it."""
+    pages = pages_with(rendered_site, 'class="dla-slider"')
+    assert pages, "no page of the site shows an animation"
+    page = new_page(browser)
+    try:
+        page.goto(urljoin(site_url, pages[0]))
+        fig = page.locator("figure.dlbasics-anim").first
+        n = int(fig.get_attribute("data-frames"))
+        counter, slider = fig.locator(".dla-counter"), fig.locator(".dla-slider")
+        status, live = fig.locator(".dla-status"), fig.locator(".dla-live")
+        play = fig.locator(".dla-play")
+        where = f"{pages[0]}, first animation"
+
+        tab_to(page, "figure.dlbasics-anim .dla-first")
+        controls = [
+            ("dla-first", "button", "First frame"),
+            ("dla-prev", "button", "Previous frame"),
+            ("dla-play", "button", "Play"),
+            ("dla-next", "button", "Next frame"),
+            ("dla-last", "button", "Last frame"),
+            ("dla-slider", "slider", "Frame"),
+        ]
+        for i, (cls, role, name) in enumerate(controls):
+            if i:
+                page.keyboard.press("Tab")
+            f = focused(page)
+            assert cls in f["cls"].split(), f"{where}: Tab order reached {f} instead of {cls}"
+            assert f["ring"], f"{where}: {cls} has no visible focus ring"
+            named = fig.get_by_role(role, name=name, exact=True)
+            assert named.evaluate("e => e === document.activeElement"), f"{where}: {cls} name"
+
+        def frame_text(k: int) -> str:
+            return f"Frame {k} of {n}: {status.inner_text()}"
+
+        # the slider: arrows, End, Home; its value is spoken as the frame and epoch line
+        page.keyboard.press("ArrowRight")
+        assert counter.inner_text() == f"2 / {n}", where
+        assert slider.get_attribute("aria-valuetext") == frame_text(2), where
+        page.keyboard.press("End")
+        assert counter.inner_text() == f"{n} / {n}", where
+        assert slider.get_attribute("aria-valuetext") == frame_text(n), where
+        page.keyboard.press("Home")
+        assert counter.inner_text() == f"1 / {n}", where
+
+        # back to "Next frame": Enter and Space step, and the live region says where
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Shift+Tab")
+        assert "dla-next" in focused(page)["cls"].split(), where
+        page.keyboard.press("Enter")
+        assert counter.inner_text() == f"2 / {n}", where
+        assert live.inner_text() == frame_text(2), where
+        page.keyboard.press("Space")
+        assert counter.inner_text() == f"3 / {n}", where
+
+        # Play/Pause with the keyboard
+        page.keyboard.press("Shift+Tab")
+        assert "dla-play" in focused(page)["cls"].split(), where
+        page.keyboard.press("Space")
+        assert play.get_attribute("aria-label") == "Pause" and live.inner_text() == "Playing"
+        page.wait_for_function(
+            "([el, k]) => parseInt(el.textContent, 10) >= k",
+            arg=[counter.element_handle(), min(4, n)],
+            timeout=10_000,
+        )
+        page.keyboard.press("Enter")
+        assert play.get_attribute("aria-label") == "Play", where
+        assert live.inner_text().startswith("Paused. Frame "), where
+
+        # previous and first frame
+        k = int(counter.inner_text().split("/")[0])
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Enter")
+        assert counter.inner_text() == f"{max(1, k - 1)} / {n}", where
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Enter")
+        assert counter.inner_text() == f"1 / {n}", where
+        assert live.inner_text() == frame_text(1), where
+        assert fig.evaluate("f => f.contains(document.activeElement)"), where
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("motion", ["reduce", "no-preference"])
+def test_players_never_start_by_themselves(
+    browser, rendered_site: Path, site_url: str, motion: str
+) -> None:
+    """No animation plays until the reader presses Play (with or without reduced motion)."""
+    pages = pages_with(rendered_site, 'class="dla-slider"')
+    assert pages, "no page of the site shows an animation"
+    for rel in pages:
+        page = new_page(browser, reduced_motion=motion)
+        try:
+            page.goto(urljoin(site_url, rel))
+            figs = page.locator("figure.dlbasics-anim")
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('figure.dlbasics-anim .dla-controls')]"
+                ".every(c => !c.hidden)"
+            )
+            start = [f"1 / {figs.nth(i).get_attribute('data-frames')}" for i in range(figs.count())]
+            page.wait_for_timeout(1500)  # several frames at any of the posts' speeds
+            now = page.locator("figure.dlbasics-anim .dla-counter").all_inner_texts()
+            assert now == start, f"{rel} ({motion}): an animation moved by itself: {now}"
+            labels = page.locator("figure.dlbasics-anim .dla-play").evaluate_all(
+                "bs => bs.map(b => b.getAttribute('aria-label'))"
+            )
+            assert set(labels) == {"Play"}, f"{rel} ({motion}): {labels}"
+        finally:
+            page.context.close()
+
+
+def test_solutions_open_and_close_with_the_keyboard(
+    browser, rendered_site: Path, site_url: str
+) -> None:
+    """A collapsed solution is reached with Tab, named by its title, toggled by Enter/Space."""
+    pages = pages_with(rendered_site, 'class="callout-header')
+    assert pages, "no page has a collapsible callout"
+    page = new_page(browser)
+    try:
+        page.goto(urljoin(site_url, pages[0]))
+        header_sel = '.callout-header[role="button"][data-bs-toggle="collapse"]'
+        tab_to(page, header_sel)
+        header = page.locator(f"{header_sel}:focus")
+        f = focused(page)
+        assert f["ring"], f"{pages[0]}: the solution header shows no focus ring"
+        body = page.locator("#" + header.get_attribute("aria-controls"))
+        name = page.get_by_role("button", name="Solution")
+        assert name.count() >= 1, f"{pages[0]}: no button named after the title 'Solution'"
+        assert header.get_attribute("aria-expanded") == "false" and not body.is_visible()
+
+        page.keyboard.press("Enter")
+        page.wait_for_function(
+            "e => e.getAttribute('aria-expanded') === 'true'", arg=header.element_handle()
+        )
+        body.wait_for(state="visible")
+        page.wait_for_function("() => !document.querySelector('.collapsing')")
+        page.keyboard.press("Space")
+        page.wait_for_function(
+            "e => e.getAttribute('aria-expanded') === 'false'", arg=header.element_handle()
+        )
+        body.wait_for(state="hidden")
+    finally:
+        page.context.close()
+
+
+def test_category_filter_works_with_the_keyboard(browser, site_url: str) -> None:
+    """The home page's category filter: buttons reached with Tab, Enter filters the list."""
+    page = new_page(browser)
+    try:
+        page.goto(site_url)
+        page.wait_for_load_state("load")
+        cats = page.locator(".quarto-listing-category .category")
+        assert cats.count() >= 2, "the home page has no category filter"
+        tab_to(page, ".quarto-listing-category .category")
+        page.keyboard.press("Tab")  # "All" first, then the first category
+        chosen = page.locator(".quarto-listing-category .category:focus")
+        assert focused(page)["ring"], "a category shows no focus ring"
+        expected = int(chosen.locator(".quarto-category-count").inner_text().strip("()"))
+        page.keyboard.press("Enter")
+        assert chosen.get_attribute("aria-pressed") == "true"
+        shown = page.locator(".quarto-listing .list > *").count()
+        assert shown == expected, f"filter by {chosen.inner_text()}: {shown} posts shown"
+    finally:
+        page.context.close()
