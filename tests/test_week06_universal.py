@@ -392,6 +392,10 @@ def test_executed_post_prints_the_promised_numbers(executed_post) -> None:
     counts = re.search(r"training: (\d+) threes, (\d+) sevens", shown).groups()
     assert tuple(map(int, counts)) in {(500, 500), (6131, 6265)}
     assert "test: 1010 threes, 1028 sevens" in shown
+    # the post trains on the first 1000 of them, whatever the split's size
+    threes, sevens = map(int, re.search(r"first 1000: (\d+) threes, (\d+) sevens", shown).groups())
+    assert threes + sevens == 1000 and threes > 300 and sevens > 300
+    assert "X: (1000, 784) torch.float32 XX: (2038, 784)" in shown
     test_acc = float(re.search(r"test accuracy: +([0-9.]+)", shown).group(1))
     assert test_acc >= 0.95
     # the exercise: both accuracy rules print the same number on each split
@@ -428,6 +432,14 @@ def test_executed_post_prints_the_promised_numbers(executed_post) -> None:
         float, re.search(r"shuffled pixels: ([0-9.]+) \(unshuffled: ([0-9.]+)\)", shown).groups()
     )
     assert shuffled >= 0.95 and abs(shuffled - plain) < 0.02
+    # exercise 5: training accuracy near 1 at every size; on test, 1000 images beat 125 and
+    # the last doubling changes less than the two before it together
+    rows = dict(re.findall(r"^ +(\d+) +([0-9.]+ +[0-9.]+)$", shown, re.M))
+    assert sorted(map(int, rows)) == [125, 250, 500, 1000]
+    train, test = ({int(n): float(v.split()[i]) for n, v in rows.items()} for i in (0, 1))
+    assert all(acc >= 0.99 for acc in train.values())
+    assert test[1000] == plain and test[1000] > test[125]
+    assert abs(test[1000] - test[500]) < test[500] - test[125]
 
 
 def test_post_figures_have_labels_captions_and_alt_text() -> None:
