@@ -5,9 +5,10 @@ creates a new virtual environment, installs the wheel into it (``--no-deps``) an
 each post's notebook in a kernel of that environment, from an empty folder: no checkout
 beside it, no ``src/`` on ``sys.path``, no ``PYTHONPATH``.
 
-The notebooks are the rendered ones, the downloads readers get: ``executed_post`` reads
-each post's ``index.ipynb`` from the session's Quarto render (``tests/conftest.py``; the
-whole site under ``make test``, ``DLBASICS_SITE`` in CI), written by the post-render steps.
+The notebooks are the rendered ones, the downloads readers get: each post's
+``index.ipynb`` in the session's rendered site (the ``rendered_site`` fixture of
+``tests/conftest.py``: one Quarto render of the whole site, or ``DLBASICS_SITE`` in CI),
+as the post-render steps wrote it.
 The test checks that the setup cell is there, first, pinned to the package version, and
 then skips it (it would ``pip install`` from PyPI, which the test must not reach): the
 wheel is already installed, exactly what that cell would install. The outputs Quarto
@@ -25,7 +26,6 @@ from the new venv, at the wheel's version, and that ``src/`` is not on the path.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import subprocess
@@ -107,9 +107,9 @@ print("dlbasics", dlbasics.__version__, "from", dlbasics.__file__)
 
 @pytest.mark.parametrize("qmd", POSTS, ids=lambda p: p.parent.name)
 def test_post_notebook_runs_from_the_wheel_in_an_empty_folder(
-    qmd: Path, wheel_venv, tmp_path, monkeypatch, executed_post
+    qmd: Path, wheel_venv, tmp_path, monkeypatch, rendered_site: Path
 ) -> None:
-    nb = copy.deepcopy(executed_post(qmd))
+    nb = nbformat.read(rendered_site / qmd.parent.relative_to(REPO) / "index.ipynb", 4)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
