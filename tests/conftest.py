@@ -46,7 +46,6 @@ SITE_DIR = BUILD / "site"  # a link to the newest render
 SITE_LOG = BUILD / "site.log"  # a link to its log
 KEEP_RENDERS = 3  # older renders are removed (a test session still reading one keeps it)
 POST_RENDERS = BUILD / "post-renders"  # one folder per post rendered on its own
-RENDER_SRC = BUILD / "render-src"  # the copy of the checkout that Quarto renders
 SITE_ENV, SITE_LOG_ENV = "DLBASICS_SITE", "DLBASICS_SITE_LOG"
 SITE_FIXTURES = {"rendered_site", "site_url", "render_log"}
 RENDER_TIMEOUT = 1800  # seconds for the whole site
@@ -103,7 +102,13 @@ def render_inputs_hash(quarto: str) -> str:
     return digest.hexdigest()
 
 
-def snapshot_project(dest: Path = RENDER_SRC) -> Path:
+def rendered_source(site: Path) -> Path:
+    """The copy of the checkout that ``site`` was rendered from (else the checkout)."""
+    src = site.with_name(site.name + ".src")
+    return src if src.is_dir() else REPO
+
+
+def snapshot_project(dest: Path) -> Path:
     """A copy of the checkout's files in ``dest``, to render without touching the sources.
 
     Quarto writes beside the sources while it renders (``.quarto/``, each page's notebook
@@ -130,7 +135,7 @@ def render_site(out_dir: Path, log: Path, inputs: tuple[str, ...] = ()) -> tuple
     shutil.rmtree(out_dir, ignore_errors=True)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     log.parent.mkdir(parents=True, exist_ok=True)
-    project = snapshot_project()
+    project = snapshot_project(out_dir.with_name(out_dir.name + ".src"))
     try:
         proc = subprocess.run(
             [quarto, "render", *inputs, "--output-dir", str(out_dir)],
@@ -149,7 +154,7 @@ def render_site(out_dir: Path, log: Path, inputs: tuple[str, ...] = ()) -> tuple
 
 @contextlib.contextmanager
 def render_lock() -> Iterator[None]:
-    """One Quarto render of this checkout at a time (they share build/render-src)."""
+    """One Quarto render of this checkout at a time (the machine has few cores)."""
     BUILD.mkdir(exist_ok=True)
     with open(BUILD / "render.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -252,6 +257,7 @@ class RenderedSite:
         for old in stamps[KEEP_RENDERS:]:
             old.unlink()
             shutil.rmtree(SITES / old.stem, ignore_errors=True)
+            shutil.rmtree(SITES / f"{old.stem}.src", ignore_errors=True)
             (SITES / f"{old.stem}.log").unlink(missing_ok=True)
         return site, text
 

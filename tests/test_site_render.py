@@ -14,7 +14,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import nbformat
 import pytest
-from conftest import REPO
+from conftest import REPO, rendered_source
 from harness import _OPTION, _parse_options, post_paths, qmd_to_notebook
 
 POSTS = post_paths()
@@ -236,7 +236,9 @@ def test_post_links_its_notebook(rendered_site: Path, qmd: Path) -> None:
 
 
 @pytest.mark.parametrize("qmd", POSTS, ids=POST_IDS)
-def test_harness_runs_the_cells_quarto_executed(qmd: Path, executed_post) -> None:
+def test_harness_runs_the_cells_quarto_executed(
+    qmd: Path, executed_post, rendered_site: Path
+) -> None:
     """tests/harness.py (``python tests/harness.py post``, bench/run.py) runs the same code.
 
     Compared: every code cell Quarto executed, in order: its code, its ``#|`` options
@@ -244,7 +246,8 @@ def test_harness_runs_the_cells_quarto_executed(qmd: Path, executed_post) -> Non
     sets one. Markdown cells may split differently (the harness makes the front matter a
     raw cell of its own); they are never executed.
     """
-    ours = qmd_to_notebook(qmd.read_text(encoding="utf-8"))
+    source = rendered_source(rendered_site) / qmd.relative_to(REPO)  # the .qmd rendered
+    ours = qmd_to_notebook(source.read_text(encoding="utf-8"))
     quartos = executed_post(qmd)
 
     def code(nb) -> list[tuple[str | None, dict, str]]:
