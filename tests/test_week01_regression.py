@@ -326,23 +326,6 @@ def test_executed_post_shows_the_lecture_numbers(executed_post):
     assert all(size < 300_000 for size in anims)
 
 
-def test_post_figures_have_captions_and_alt_text():
-    from pathlib import Path
-
-    qmd = Path(__file__).resolve().parent.parent / "posts" / POST / "index.qmd"
-    text = qmd.read_text(encoding="utf-8")
-    cells = text.split("```{python}")[1:]
-    figures = [c for c in cells if "#| label: fig-" in c.split("```")[0]]
-    assert len(figures) >= 5
-    for cell in figures:
-        head = cell.split("```")[0]
-        assert "#| fig-cap:" in head and "#| fig-alt:" in head, head[:80]
-    for cell in cells:
-        if "animate_training(" in cell.split("```")[0]:
-            assert "#| label: fig-" not in cell.split("```")[0]
-            assert "label=" in cell.split("```")[0]
-
-
 # ------------------------------------------------------------------- exercises 3 and 4
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from post_output import printed
 
 from dlbasics import data
 from dlbasics.activations import (
@@ -368,23 +369,11 @@ def test_failed_download_names_the_folder_and_the_fix(monkeypatch, tmp_path: Pat
 POST = "06-universal-approximation-mnist"
 
 
-def _shown(nb) -> str:
-    text = []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            assert out.output_type != "error", out.get("ename")
-            if out.output_type == "stream":
-                text.append(out.text)
-            elif "text/plain" in out.get("data", {}):
-                text.append(out["data"]["text/plain"])
-    return "\n".join(text)
-
-
 @pytest.mark.slow
 def test_executed_post_prints_the_promised_numbers(executed_post) -> None:
     import re
 
-    shown = _shown(executed_post(POST))
+    shown = printed(executed_post(POST))
     mse = float(re.search(r"MSE vs true curve: ([0-9.e+-]+)", shown).group(1))
     assert mse <= 5e-4
     step_error = float(re.search(r"mean \|pihat - pi\| = ([0-9.]+)", shown).group(1))
@@ -440,16 +429,3 @@ def test_executed_post_prints_the_promised_numbers(executed_post) -> None:
     assert all(acc >= 0.99 for acc in train.values())
     assert test[1000] == plain and test[1000] > test[125]
     assert abs(test[1000] - test[500]) < test[500] - test[125]
-
-
-def test_post_figures_have_labels_captions_and_alt_text() -> None:
-    qmd = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
-    cells = [c.split("```")[0] for c in qmd.read_text(encoding="utf-8").split("```{python}")[1:]]
-    figures = [c for c in cells if "#| label: fig-" in c]
-    assert len(figures) >= 8
-    for head in figures:
-        assert "#| fig-cap:" in head and "#| fig-alt:" in head, head[:80]
-    # every cell that draws has a figure label (no anonymous figures)
-    for head in cells:
-        if "plt.subplots" in head or "plot_fit(" in head:
-            assert "#| label: fig-" in head, head[:80]

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from post_output import numbers, printed
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -132,25 +133,13 @@ def test_tensors_copy_modules_move_and_devices_must_match() -> None:
 
 @pytest.fixture(scope="module")
 def shown(executed_post) -> str:
-    text = []
-    for cell in executed_post(POST).cells:
-        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            assert out.output_type != "error", out.get("ename")
-            if out.output_type == "stream":
-                text.append(out.text)
-    return "".join(text)
-
-
-def _num(pattern: str, text: str) -> list[float]:
-    match = re.search(pattern, text)
-    assert match, pattern
-    return [float(g) for g in match.groups()]
+    return printed(executed_post(POST))
 
 
 def _runs(shown: str) -> dict[str, dict[str, float]]:
     rows = {}
     for name in ("full batch", "batch 32", "batch 1"):
-        per, epochs, updates, e1, e2, final, w0, w1 = _num(
+        per, epochs, updates, e1, e2, final, w0, w1 = numbers(
             rf"{name} +(\d+) +(\d+) +(\d+) +([\d.]+) +([\d.]+) +([\d.]+)"
             r" +\((-?[\d.]+), (-?[\d.]+)\)",
             shown,
@@ -166,10 +155,10 @@ def test_least_squares_and_stable_learning_rate(shown: str) -> None:
     A = np.column_stack([np.ones_like(x), x])
     w, *_ = np.linalg.lstsq(A, y, rcond=None)
     best = float(np.mean((y - A @ w) ** 2))
-    got = _num(r"least squares: w0 = (-?[\d.]+), w1 = ([\d.]+), MSE = ([\d.]+)", shown)
+    got = numbers(r"least squares: w0 = (-?[\d.]+), w1 = ([\d.]+), MSE = ([\d.]+)", shown)
     np.testing.assert_allclose(got, [w[0], w[1], best], atol=1e-4)
     lam = np.linalg.eigvalsh(2 * A.T @ A / len(x)).max()
-    (lr_max,) = _num(r"largest stable learning rate for gradient descent: ([\d.]+)", shown)
+    (lr_max,) = numbers(r"largest stable learning rate for gradient descent: ([\d.]+)", shown)
     assert lr_max == pytest.approx(2 / lam, abs=1e-4) and lr_max > 0.01
 
 
@@ -228,7 +217,7 @@ def test_batch_steps_raise_the_loss_and_batch_1_never_settles(shown: str) -> Non
     best = float(np.mean((y - A @ w) ** 2))
     ranges = {}
     for name in ("batch 32", "batch 1"):
-        ups, total, lo, hi = _num(
+        ups, total, lo, hi = numbers(
             rf"{name}: the full-data loss went up in +(\d+) of (\d+) updates; over the last "
             r"\d+ updates it ranged ([\d.]+) to ([\d.]+)",
             shown,
@@ -245,7 +234,7 @@ def test_device_agnostic_table_runs_the_same_loop(shown: str) -> None:
     rows = _runs(shown)
     table = {}
     for m in (1, 32, 1000):
-        per, _seconds, loss = _num(rf"\n +{m} +(\d+) +([\d.]+) +([\d.]+)\n", shown)
+        per, _seconds, loss = numbers(rf"\n +{m} +(\d+) +([\d.]+) +([\d.]+)\n", shown)
         assert per == math.ceil(1000 / m)
         table[m] = loss
     # fit_epochs from the same seed gives the hand-written loop's first-epoch losses
@@ -258,11 +247,11 @@ def test_device_agnostic_table_runs_the_same_loop(shown: str) -> None:
 def test_exercise_answers(shown: str) -> None:
     assert "drop_last=False: 16 batches, last batch 40 points" in shown
     assert "drop_last=True: 15 batches, last batch 64 points" in shown
-    (shuffled,) = _num(r"shuffle=True: final MSE ([\d.]+)", shown)
-    (ordered,) = _num(r"shuffle=False: final MSE ([\d.]+)", shown)
+    (shuffled,) = numbers(r"shuffle=True: final MSE ([\d.]+)", shown)
+    (ordered,) = numbers(r"shuffle=False: final MSE ([\d.]+)", shown)
     assert ordered > shuffled
-    full = _num(r"full gradient: +tensor\(\[ *(-?[\d.]+), *(-?[\d.]+)\]\)", shown)
-    mean = _num(r"mean of 25 batch gradients: tensor\(\[ *(-?[\d.]+), *(-?[\d.]+)\]\)", shown)
+    full = numbers(r"full gradient: +tensor\(\[ *(-?[\d.]+), *(-?[\d.]+)\]\)", shown)
+    mean = numbers(r"mean of 25 batch gradients: tensor\(\[ *(-?[\d.]+), *(-?[\d.]+)\]\)", shown)
     x, y = _data()
     ref = _mse_grad(x, y, -0.8470292091369629, -0.3466869592666626)
     np.testing.assert_allclose(full, ref, rtol=1e-4)
@@ -284,17 +273,3 @@ def test_animation_compares_both_runs(executed_post) -> None:
     assert 'data-frames="11"' in anim[0] and 'class="dla-more"' in anim[0]
     assert "full batch, update 10: loss = " in anim[0]
     assert "batch 32, update 320: loss = " in anim[0]
-
-
-def test_post_figures_have_labels_captions_and_alt_text() -> None:
-    text = QMD.read_text(encoding="utf-8")
-    cells = [c.split("```")[0] for c in text.split("```{python}")[1:]]
-    figures = [c for c in cells if "#| label: fig-" in c]
-    assert len(figures) >= 4
-    for head in figures:
-        assert "#| fig-cap:" in head and "#| fig-alt:" in head, head[:80]
-    for head in cells:
-        if "plt.subplots" in head or "animate_training(" in head:
-            assert "#| label: fig-" in head, head[:80]
-    assert "image-alt:" in text and (QMD.parent / "thumbnail.png").is_file()
-    assert text.count('::: {.callout-tip collapse="true"}') >= 4

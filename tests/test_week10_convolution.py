@@ -16,6 +16,7 @@ import pytest
 import torch
 from harness import SHARED_MNIST
 from numpy.lib.stride_tricks import sliding_window_view
+from post_output import printed
 from torch import nn
 
 from dlbasics import data
@@ -232,23 +233,9 @@ def test_shift_equivariance_and_pooling(test_digits) -> None:
 # ---------------------------------------------------------------- the executed post
 
 
-def _shown(nb) -> str:
-    text = []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            assert out.output_type != "error", out.get("ename")
-            if out.output_type == "stream":
-                text.append(out.text)
-            elif "text/plain" in out.get("data", {}):
-                text.append(out["data"]["text/plain"] + "\n")
-        text.append("\n")
-    # Quarto may split one print into several stream outputs: join them without separators
-    return "".join(text)
-
-
 @pytest.mark.slow
 def test_executed_post_prints_what_the_text_says(executed_post) -> None:
-    shown = _shown(executed_post(POST))
+    shown = printed(executed_post(POST))
     assert "by hand: 1.5410" in shown and "conv(X): tensor([[[[1.5410]]]])" in shown
     diff = re.search(r"shapes: \(2, 4, 4, 4\) \(2, 4, 4, 4\)\nlargest difference: (\S+)", shown)
     assert float(diff.group(1)) < 1e-5
@@ -265,17 +252,3 @@ def test_executed_post_prints_what_the_text_says(executed_post) -> None:
     changes = [int(c) for c in re.findall(r"shift by 1, pooled=\w+: maps change by (\d+)%", shown)]
     assert len(changes) == 2 and changes[1] < changes[0]
     assert "maxpool: shape (1, 1, 14, 14)" in shown
-
-
-def test_post_figures_have_labels_captions_and_alt_text() -> None:
-    text = QMD.read_text(encoding="utf-8")
-    cells = [c.split("```")[0] for c in text.split("```{python}")[1:]]
-    figures = [c for c in cells if "#| label: fig-" in c]
-    assert len(figures) >= 2
-    for head in figures:
-        assert "#| fig-cap:" in head and "#| fig-alt:" in head, head[:80]
-    for head in cells:
-        if "plt.subplots" in head or "plot_images(" in head:
-            assert "#| label: fig-" in head, head[:80]
-    assert text.count("## Solution") >= 4
-    assert "image-alt:" in text and (QMD.parent / "thumbnail.png").stat().st_size < 40_000

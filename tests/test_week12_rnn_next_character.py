@@ -15,6 +15,7 @@ from dlbasics.rnn import CharNet, encode, next_char_data, one_hot, plot_states, 
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from post_output import number, printed
 
 POST = "12-rnn-next-character"
 
@@ -197,22 +198,6 @@ def test_plot_states_rejects_bad_input(kwargs, error, message) -> None:
 # ------------------------------------------------------------------ the executed post
 
 
-def _shown(nb) -> str:
-    text = []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            assert out.output_type != "error", out.get("ename")
-            if out.output_type == "stream":
-                text.append(out.text)
-    return "".join(text)
-
-
-def _number(shown: str, pattern: str) -> float:
-    match = re.search(pattern, shown)
-    assert match, f"the post no longer prints {pattern!r}"
-    return float(match.group(1))
-
-
 # The ceilings counted by hand. "AbAcAd" * 50 gives 299 inputs: 150 A's, followed by b, c
 # and d 50 times each (a rule gets at most 50 right), and 149 lower-case letters, always
 # followed by A. "abcabC" * 50: a -> b 100 times, b -> c or C 50 times each, c -> a 50,
@@ -222,39 +207,39 @@ CEILING_ABCABC = (100 + 50 + 50 + 49) / 299
 
 
 def test_post_prints_the_ceilings_counted_by_hand(executed_post) -> None:
-    shown = _shown(executed_post(POST))
-    ceiling = _number(shown, r"best memoryless accuracy on AbAcAd: ([0-9.]+)")
+    shown = printed(executed_post(POST))
+    ceiling = number(r"best memoryless accuracy on AbAcAd: ([0-9.]+)", shown)
     assert ceiling == pytest.approx(CEILING_ABACAD, abs=1e-4)
-    assert _number(shown, r"best memoryless accuracy on abcabC: ([0-9.]+)") == pytest.approx(
+    assert number(r"best memoryless accuracy on abcabC: ([0-9.]+)", shown) == pytest.approx(
         CEILING_ABCABC, abs=1e-4
     )
 
 
 def test_post_hand_written_cells_match_pytorch(executed_post) -> None:
-    shown = _shown(executed_post(POST))
+    shown = printed(executed_post(POST))
     assert "same weights in nn.RNN: True" in shown
-    assert _number(shown, r"max \|by hand - nn.RNNCell\| = ([0-9.e+-]+)") <= 1e-6
-    assert _number(shown, r"max \|by hand - nn.RNN\| += ([0-9.e+-]+)") <= 1e-6
-    assert _number(shown, r"max \|h_1 by hand - LSTMCell\| = ([0-9.e+-]+)") <= 1e-6
-    assert _number(shown, r"max \|c_1 by hand - LSTMCell\| = ([0-9.e+-]+)") <= 1e-6
+    assert number(r"max \|by hand - nn.RNNCell\| = ([0-9.e+-]+)", shown) <= 1e-6
+    assert number(r"max \|by hand - nn.RNN\| += ([0-9.e+-]+)", shown) <= 1e-6
+    assert number(r"max \|h_1 by hand - LSTMCell\| = ([0-9.e+-]+)", shown) <= 1e-6
+    assert number(r"max \|c_1 by hand - LSTMCell\| = ([0-9.e+-]+)", shown) <= 1e-6
 
 
 def test_post_teaching_claims_about_accuracy(executed_post) -> None:
-    shown = _shown(executed_post(POST))
+    shown = printed(executed_post(POST))
     # no memory: at (or under) the ceiling, on both strings
-    assert _number(shown, r"memoryless net, accuracy: ([0-9.]+)") <= CEILING_ABACAD + 1e-4
-    assert _number(shown, r"memoryless net on abcabC: ([0-9.]+)") <= CEILING_ABCABC + 1e-4
+    assert number(r"memoryless net, accuracy: ([0-9.]+)", shown) <= CEILING_ABACAD + 1e-4
+    assert number(r"memoryless net on abcabC: ([0-9.]+)", shown) <= CEILING_ABCABC + 1e-4
     # the RNN predicts AbAcAd perfectly ...
-    assert _number(shown, r"RNN, accuracy on AbAcAd: ([0-9.]+)") == 1.0
+    assert number(r"RNN, accuracy on AbAcAd: ([0-9.]+)", shown) == 1.0
     # ... but not abcabC, where the LSTM's memory is needed
-    assert _number(shown, r"RNN  accuracy on abcabC: ([0-9.]+)") <= CEILING_ABCABC + 1e-4
-    assert _number(shown, r"LSTM accuracy on abcabC: ([0-9.]+)") == 1.0
+    assert number(r"RNN  accuracy on abcabC: ([0-9.]+)", shown) <= CEILING_ABCABC + 1e-4
+    assert number(r"LSTM accuracy on abcabC: ([0-9.]+)", shown) == 1.0
 
 
 def test_post_saturation_and_parameter_counts(executed_post) -> None:
-    shown = _shown(executed_post(POST))
-    assert _number(shown, r"RNN on abcabC  : share of \|h\| > 0.95 = ([0-9.]+)") >= 0.95
-    assert _number(shown, r"LSTM on abcabC : share of \|h\| > 0.95 = ([0-9.]+)") <= 0.05
+    shown = printed(executed_post(POST))
+    assert number(r"RNN on abcabC  : share of \|h\| > 0.95 = ([0-9.]+)", shown) >= 0.95
+    assert number(r"LSTM on abcabC : share of \|h\| > 0.95 = ([0-9.]+)", shown) <= 0.05
     # k (V + k + 2) with V = 4, k = 2, and the read-out k V + V
     assert "RNN : recurrent layer 16, whole CharNet 28" in shown
     assert "LSTM: recurrent layer 64, whole CharNet 76" in shown
