@@ -10,27 +10,44 @@ Runs after Quarto has built its HTML structures (`at: post-render` in _quarto.ym
    and Bootstrap keeps aria-expanded up to date), tabindex="0" (reachable with Tab),
    no aria-label (its name is its title). The script below makes Enter and Space
    press it, as they press a native button.
-2. Scrolling regions: a <pre> whose content is wider (or taller) than its box scrolls,
-   and keyboard users can scroll it only if it can take focus. Whether it scrolls
-   depends on the window's width, so the script gives tabindex="0" to exactly the
-   <pre> elements that scroll now, and again after a resize or when a solution opens.
+2. The home page's category filter (margin sidebar, written by Quarto's listing after
+   pandoc has run): its entries are <div>s with a click handler. The script makes them
+   buttons too (role="button", tabindex="0", Enter/Space, aria-pressed on the active one).
+3. Scrolling regions: a <pre> (or a code block's div.sourceCode) whose content is wider
+   or taller than its box scrolls, even by one pixel, and keyboard users can scroll it
+   only if it can take focus. Whether it scrolls depends on the window's width, so the
+   script gives tabindex="0" to exactly the blocks that scroll now, and again after a
+   resize or when a solution opens.
 ]]
 
 local SCRIPT = [[
 <script>
-/* a11y.lua: keyboard for collapsible callouts; focusable scrolling <pre> (issue 20) */
+/* a11y.lua: keyboard for collapsible callouts and the category filter; focusable
+   scrolling <pre> (issue 20) */
 (function () {
-  var TOGGLE = '.callout-header[role="button"][data-bs-toggle="collapse"]';
+  var CATEGORY = ".quarto-listing-category .category";
+  var KEYED = '.callout-header[role="button"][data-bs-toggle="collapse"], ' + CATEGORY;
   document.addEventListener("keydown", function (e) {
     var el = e.target;
-    if (!el.matches || !el.matches(TOGGLE)) return;
+    if (!el.matches || !el.matches(KEYED)) return;
     if (e.key === "Enter" || e.key === " ") { e.preventDefault(); el.click(); }
   });
+  function categories() {
+    var cats = document.querySelectorAll(CATEGORY);
+    for (var i = 0; i < cats.length; i++) {
+      cats[i].setAttribute("role", "button");
+      cats[i].setAttribute("tabindex", "0");
+      cats[i].setAttribute("aria-pressed", cats[i].classList.contains("active") ? "true" : "false");
+    }
+  }
+  document.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest(CATEGORY)) categories();
+  });
   function scrollables() {
-    var pres = document.querySelectorAll("pre");
+    var pres = document.querySelectorAll("pre, div.sourceCode");
     for (var i = 0; i < pres.length; i++) {
       var p = pres[i];
-      var scrolls = p.scrollWidth > p.clientWidth + 1 || p.scrollHeight > p.clientHeight + 1;
+      var scrolls = p.scrollWidth > p.clientWidth || p.scrollHeight > p.clientHeight;
       if (scrolls && !p.hasAttribute("tabindex")) {
         p.setAttribute("tabindex", "0");
         p.setAttribute("data-a11y-scroll", "");
@@ -42,8 +59,9 @@ local SCRIPT = [[
   }
   var pending = null;
   function later() { clearTimeout(pending); pending = setTimeout(scrollables, 100); }
+  categories();
   scrollables();
-  window.addEventListener("load", scrollables);
+  window.addEventListener("load", function () { categories(); scrollables(); });
   window.addEventListener("resize", later);
   document.addEventListener("shown.bs.collapse", scrollables);
   document.addEventListener("shown.bs.tab", scrollables);
