@@ -9,7 +9,7 @@ import pytest
 from harness import POSTS, output_bytes, post_paths
 from nbformat import NotebookNode
 
-MAX_OUTPUT_BYTES = 2_000_000
+MAX_OUTPUT_BYTES = 1_500_000
 POSTS_FOUND = post_paths()
 
 
@@ -35,7 +35,7 @@ def test_post_executes(qmd: Path, executed_post: Callable[[Path], NotebookNode])
 @pytest.mark.slow
 @pytest.mark.parametrize("qmd", POSTS_FOUND, ids=[p.parent.name for p in POSTS_FOUND])
 def test_post_output_weight(qmd: Path, executed_post: Callable[[Path], NotebookNode]) -> None:
-    """All outputs of a post (base64 images, HTML, text) weigh at most 2 MB."""
+    """All outputs of a post (base64 images, HTML, text) weigh at most 1.5 MB."""
     size = output_bytes(executed_post(qmd))
     assert size <= MAX_OUTPUT_BYTES, (
         f"{qmd.parent.name}: outputs weigh {size:,} bytes, over the {MAX_OUTPUT_BYTES:,} limit"

