@@ -2,7 +2,7 @@
 
 Run from the repository root after `make test` (or any set-up of .venv)::
 
-    .venv/bin/python bench/run.py            # everything (about 2-3 minutes)
+    .venv/bin/python bench/run.py            # everything (about 7 minutes: posts + a site render)
     .venv/bin/python bench/run.py --quick    # smoke run: one repeat, no posts
 
 Prints one JSON object per line (``bench``, ``value``, ``unit`` and details), then a
