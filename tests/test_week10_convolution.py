@@ -7,14 +7,12 @@ checked against them; the executed post's printed numbers are checked too.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from harness import SHARED_MNIST
 from numpy.lib.stride_tricks import sliding_window_view
 from post_output import printed
 from torch import nn
@@ -54,17 +52,24 @@ def post_function(name: str):
 # ---------------------------------------------------------------- the lecture's tiny examples
 
 
-def test_lecture_kernel_from_seed_43052_and_the_sum_by_hand() -> None:
+def test_the_sum_by_hand_is_the_layers_output() -> None:
     torch.manual_seed(43052)
     conv = nn.Conv2d(1, 1, kernel_size=2)
     w = conv.weight.detach().double().reshape(-1).tolist()
-    assert w == pytest.approx([-0.1733, -0.4235, 0.1802, 0.4668], abs=5e-5)
-    assert float(conv.bias.detach()) == pytest.approx(0.2037, abs=5e-5)
     x = [0.0, 1.0, 2.0, 3.0]
     by_hand = sum(wi * xi for wi, xi in zip(w, x, strict=True)) + float(conv.bias.detach())
     out = conv(torch.arange(4.0).reshape(1, 1, 2, 2))
     assert float(out.detach()) == pytest.approx(by_hand, abs=1e-6)
-    assert round(by_hand, 4) == 1.5410
+
+
+def test_shuffling_pixels_and_weight_columns_together_changes_no_output() -> None:
+    gen = torch.Generator().manual_seed(0)
+    X = torch.rand(20, 784, generator=gen, dtype=torch.float64)
+    W = torch.randn(32, 784, generator=gen, dtype=torch.float64)
+    perm = torch.randperm(784, generator=gen)
+    # written out: sum_j W[i, perm[j]] X[n, perm[j]] is the same sum in another order
+    np.testing.assert_allclose((X[:, perm] @ W[:, perm].T).numpy(), (X @ W.T).numpy(),
+                               rtol=1e-12)
 
 
 def test_quarter_kernel_is_a_moving_average() -> None:
@@ -126,6 +131,12 @@ def test_posts_conv_loops_equal_numpy_reference_and_nn_conv2d(
     np.testing.assert_allclose(torch_out.double().numpy(), reference, atol=1e-5)
 
 
+def count_windows(length: int, k: int, s: int, p: int, d: int) -> int:
+    """Independent reference: count the start positions whose dilated window fits."""
+    span = d * (k - 1) + 1
+    return sum(1 for start in range(0, length + 2 * p, s) if start + span <= length + 2 * p)
+
+
 def test_output_size_formula_matches_the_layers_over_many_settings() -> None:
     out_size = post_function("out_size")
     checked = 0
@@ -133,18 +144,19 @@ def test_output_size_formula_matches_the_layers_over_many_settings() -> None:
         for k in (1, 2, 3, 5):
             for s in (1, 2, 3):
                 for p in (0, 1, 2):
-                    if k > H + 2 * p:
-                        continue
-                    expected = (H + 2 * p - k) // s + 1  # formula written out here
-                    conv = nn.Conv2d(1, 1, k, stride=s, padding=p)
-                    got = conv(torch.zeros(1, 1, H, H + 1)).shape[-2:]
-                    assert tuple(got) == (expected, (H + 1 + 2 * p - k) // s + 1)
-                    assert out_size(H, k, s, p) == expected
-                    if p <= k // 2:  # PyTorch's limit for pooling's padding
-                        pool = nn.MaxPool2d(k, stride=s, padding=p)
-                        assert pool(torch.zeros(1, 1, H, H)).shape[-1] == expected
-                    checked += 1
-    assert checked > 100
+                    for d in (1, 2):
+                        if d * (k - 1) + 1 > H + 2 * p:
+                            continue
+                        expected = count_windows(H, k, s, p, d)
+                        conv = nn.Conv2d(1, 1, (k, 2), stride=s, padding=p, dilation=d)
+                        got = conv(torch.zeros(1, 1, H, H + 1)).shape[-2:]
+                        assert tuple(got) == (expected, count_windows(H + 1, 2, s, p, d))
+                        assert out_size(H, k, s, p, d) == expected
+                        if p <= k // 2 and d == 1:  # PyTorch's limit for pooling's padding
+                            pool = nn.MaxPool2d(k, stride=s, padding=p)
+                            assert pool(torch.zeros(1, 1, H, H)).shape[-1] == expected
+                        checked += 1
+    assert checked > 200
 
 
 def test_parameter_counts_in_the_text() -> None:
@@ -178,10 +190,8 @@ def test_convolution_is_a_sparse_matrix_product() -> None:
 
 @pytest.fixture(scope="module")
 def test_digits() -> tuple[torch.Tensor, torch.Tensor]:
-    """The full MNIST test split: $DLBASICS_DATA, else the offline copy beside the repository."""
-    env = os.environ.get("DLBASICS_DATA")
-    root = Path(env) if env else (SHARED_MNIST if SHARED_MNIST.is_dir() else None)
-    return data.mnist(train=False, flatten=False, root=root)
+    """The full MNIST test split, from $DLBASICS_DATA as the post reads it."""
+    return data.mnist(train=False, flatten=False)
 
 
 VERTICAL = np.array([[-1.0, 0.0, 1.0]] * 3)
@@ -235,14 +245,22 @@ def test_shift_equivariance_and_pooling(test_digits) -> None:
 
 @pytest.mark.slow
 def test_executed_post_prints_what_the_text_says(executed_post) -> None:
-    shown = printed(executed_post(POST))
-    assert "by hand: 1.5410" in shown and "conv(X): tensor([[[[1.5410]]]])" in shown
+    nb = executed_post(POST)
+    shown = printed(nb)
+    by_hand = float(re.search(r"by hand: (-?[0-9.]+)", shown).group(1))
+    layer = float(re.search(r"conv\(X\): tensor\(\[\[\[\[(-?[0-9.]+)\]\]\]\]\)", shown).group(1))
+    assert by_hand == pytest.approx(layer, abs=1e-4)
+    assert float(re.search(r"shuffled vs. original: (\S+)", shown).group(1)) < 1e-5
     diff = re.search(r"shapes: \(2, 4, 4, 4\) \(2, 4, 4, 4\)\nlargest difference: (\S+)", shown)
     assert float(diff.group(1)) < 1e-5
-    rows = re.findall(r"^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+) \|\s+(\d+)\s+(\d+)$", shown, re.M)
-    assert len(rows) == 6
-    for H, k, s, p, formula, layer in (map(int, r) for r in rows):
-        assert formula == layer == (H + 2 * p - k) // s + 1
+    rows = re.findall(
+        r"^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+) \|\s+(\d+)\s+(\d+)$", shown, re.M
+    )
+    assert len(rows) == 7
+    for H, k, s, p, d, formula, layer in (map(int, r) for r in rows):
+        assert formula == layer == count_windows(H, k, s, p, d)
+    assert "Conv2d (3, 5):    (1, 1, 26, 24)  formula: (26, 24)" in shown
+    assert "MaxPool2d (2, 1): (1, 1, 14, 28)  formula: (14, 28)" in shown
     assert "Flatten: (8, 2304)" in shown and "Linear: (8, 10)  parameters: 23050" in shown
     assert "output shape: (4, 8, 15, 15)" in shown and "parameters: 608" in shown
     assert "k = 2: loops equal nn.MaxPool2d: True" in shown
@@ -252,3 +270,50 @@ def test_executed_post_prints_what_the_text_says(executed_post) -> None:
     changes = [int(c) for c in re.findall(r"shift by 1, pooled=\w+: maps change by (\d+)%", shown)]
     assert len(changes) == 2 and changes[1] < changes[0]
     assert "maxpool: shape (1, 1, 14, 14)" in shown
+
+
+# ---------------------------------------------------------------- the self-check
+
+
+def self_check_answers() -> list[str]:
+    """The text of each answer of the post's self-check, in order."""
+    section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
+    pattern = r"::: \{\.callout-note collapse=\"true\"\}\n## Answer\n\n?(.*?)\n:::"
+    return re.findall(pattern, section, re.S)
+
+
+def test_self_check_answers_are_what_pytorch_computes() -> None:
+    answers = self_check_answers()
+    assert len(answers) == 5
+
+    # 1. conv (k 5, p 2) then 2 x 2 pooling on (8, 1, 28, 28)
+    out = nn.MaxPool2d(2)(nn.Conv2d(1, 6, 5, padding=2)(torch.zeros(8, 1, 28, 28)))
+    assert tuple(out.shape) == (8, 6, 14, 14)
+    assert answers[0].startswith("`(8, 6, 14, 14)`")
+
+    # 2. parameters: 16 * 3 * 3 * 3 + 16, independent of the image size and of s, p, d
+    expected = 16 * 3 * 3 * 3 + 16
+    for layer in (nn.Conv2d(3, 16, 3), nn.Conv2d(3, 16, 3, stride=2, padding=1, dilation=2)):
+        assert sum(p.numel() for p in layer.parameters()) == expected
+    assert answers[1].startswith(f"{expected}:") and "432" in answers[1]
+
+    # 3. the buggy network fails; either fix named in the answer works
+    def make(pad: int, features: int) -> nn.Module:
+        return nn.Sequential(nn.Conv2d(1, 16, 5, padding=pad), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Flatten(), nn.Linear(features, 10))
+
+    with pytest.raises(RuntimeError):
+        make(0, 16 * 14 * 14)(torch.zeros(1, 1, 28, 28))
+    assert tuple(make(0, 16 * 12 * 12)(torch.zeros(1, 1, 28, 28)).shape) == (1, 10)
+    assert tuple(make(2, 16 * 14 * 14)(torch.zeros(1, 1, 28, 28)).shape) == (1, 10)
+    assert "2304" in answers[2] and "3136" in answers[2] and "padding=2" in answers[2]
+
+    # 4. dilation 2: a 5-pixel window, a 24 x 24 output
+    assert nn.Conv2d(1, 1, 3, dilation=2)(torch.zeros(1, 1, 28, 28)).shape[-2:] == (24, 24)
+    assert count_windows(28, 3, 1, 0, 2) == 24
+    assert "= 5$ pixels" in answers[3] and "$24 \\times 24$" in answers[3]
+
+    # 5. max pooling a 3 x 3 image: one block fits
+    image = torch.tensor([[1.0, 9, 2], [4, 3, 8], [7, 5, 6]]).reshape(1, 1, 3, 3)
+    assert nn.MaxPool2d(2)(image).flatten().tolist() == [9.0]
+    assert answers[4].startswith("A single number, 9.")
