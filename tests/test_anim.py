@@ -13,8 +13,10 @@ import pytest
 import torch
 from PIL import Image
 
-from dlbasics import anim
-from dlbasics.anim import PLAYER_CLASS, Animation, animate_training, frame_indices
+from dlbasics.anim import PLAYER_CLASS, Animation, Style, animate_training, frame_indices
+from dlbasics.anim.geometry import clip_polyline, clip_segment
+from dlbasics.anim.player import md_text
+from dlbasics.anim.scene import FitPanel, SurfacePanel, draw_scene
 from dlbasics.data import logistic_toy, regression_data
 from dlbasics.surface import loss_at, loss_surface
 from dlbasics.train import History, fit, gradient_descent
@@ -150,7 +152,7 @@ def test_frames_are_spread_evenly() -> None:
         ((5, 1), ValueError, "frames must be >= 2, got 1"),
         ((0, 2), ValueError, "n_records must be >= 1, got 0"),
         ((5, 2.0), TypeError, "frames must be an int"),
-        ((3, 4), ValueError, "only 3 records but frames=4"),
+        ((3, 4), ValueError, "frames must be <= the number of records, got frames=4 for 3"),
     ],
 )
 def test_frame_indices_bad_input(args, err, match) -> None:
@@ -181,7 +183,7 @@ def test_diverging_is_said_only_of_runs_that_end_above_their_start(week1) -> Non
 def test_too_short_history_raises(week1) -> None:
     X, x, y, surface, _ = week1
     short = gradient_descent(W_START, X, y, lr=0.001, epochs=10)  # 11 records
-    with pytest.raises(ValueError, match=r"only 11 records but frames=30"):
+    with pytest.raises(ValueError, match=r"frames must be <= the records of history, got frames=30 but history has 11"):
         animate_training(short, x, y, surface, frames=30)
 
 
@@ -213,7 +215,7 @@ def test_no_external_url(week1_anim: Animation, week3_anim: Animation) -> None:
 def test_max_bytes_guard(week1) -> None:
     X, x, y, surface, history = week1
     with pytest.raises(ValueError, match=r"more than max_bytes=20,000.*dpi"):
-        animate_training(history, x, y, surface, max_bytes=20_000)
+        animate_training(history, x, y, surface, style=Style(max_bytes=20_000))
 
 
 def _assert_overlay_inside_image(a: Animation) -> None:
@@ -301,13 +303,46 @@ def test_default_label_describes_the_run(week1) -> None:
     assert "lr = 0.001" in a.label and "SSE" in a.label and "4 frames" in a.label
 
 
-def test_display_and_save(week1_anim: Animation, tmp_path) -> None:
-    # Markdown, not text/html: a text/html output makes Quarto load require.js from a CDN
+QUARTO_KERNEL_ENV = {  # what Quarto 1.10 set in the kernel of a real render (checked)
+    "QUARTO_DOCUMENT_PATH": "/site/posts/01",
+    "QUARTO_EXECUTE_INFO": "/tmp/quarto-execute-info.json",
+    "QUARTO_PROJECT_ROOT": "/site",
+}
+
+
+def _display(anim: Animation, monkeypatch, environ: dict[str, str]) -> dict[str, str]:
+    """What IPython's display machinery sends for ``anim`` with only ``environ``'s QUARTO_*."""
     from IPython.core.formatters import DisplayFormatter
 
-    bundle, _ = DisplayFormatter().format(week1_anim)
-    assert set(bundle) == {"text/markdown", "text/plain"}
-    assert bundle["text/markdown"] == week1_anim.html
+    for name in QUARTO_KERNEL_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    bundle, _ = DisplayFormatter().format(anim)
+    return bundle
+
+
+def test_display_inside_a_quarto_render_is_markdown_only(week1_anim, monkeypatch) -> None:
+    # not text/html: any text/html output makes Quarto load require.js and jQuery from a CDN
+    for name, value in QUARTO_KERNEL_ENV.items():
+        bundle = _display(week1_anim, monkeypatch, {name: value})  # any one of them is enough
+        assert set(bundle) == {"text/markdown", "text/plain"}, name
+        assert bundle["text/markdown"] == week1_anim.html
+
+
+def test_display_outside_quarto_offers_self_contained_html(week1_anim, monkeypatch) -> None:
+    """VS Code and Colab render text/html but not raw HTML inside Markdown."""
+    bundle = _display(week1_anim, monkeypatch, {"QUARTO_DOCUMENT_PATH": ""})
+    assert set(bundle) == {"text/html", "text/markdown", "text/plain"}
+    assert bundle["text/html"] == bundle["text/markdown"] == week1_anim.html
+    html = bundle["text/html"]
+    assert html.count("<script") == 2 and '<script class="dla-player">' in html  # inline player
+    assert "<script src" not in html and "require" not in html.split("dla-player")[0]
+    for pattern in EXTERNAL:
+        assert pattern.search(html) is None, pattern.pattern
+
+
+def test_display_and_save(week1_anim: Animation, tmp_path) -> None:
     assert week1_anim.html.startswith(f'<figure class="{PLAYER_CLASS}"')
     assert "\n\n" not in week1_anim.html  # raw HTML must not contain blank lines
     page = week1_anim.save(tmp_path / "a.html").read_text(encoding="utf-8")
@@ -337,8 +372,8 @@ def test_projection_matches_matplotlib(week1) -> None:
     xs, ys = x.double().numpy(), y.double().numpy()
     for w in [(2.5, 4.0), (-5.0, 10.0), (8.0, -4.0)]:
         z = loss_at(x, y, *w)
-        scene = anim._draw_static(
-            xs, ys, None, surface, {"m": w}, {"m": z}, (8.0, 3.2), 110, 95, 20.0, 40.0
+        scene = draw_scene(
+            FitPanel(xs, ys), SurfacePanel(surface, {"m": (*w, z)}), Style(quality=95)
         )
         px = scene.to_surface_px(np.array([[w[0], w[1], z]]))[0]
         rgb = np.asarray(Image.open(io.BytesIO(scene.jpeg))).astype(int)
@@ -351,12 +386,12 @@ def test_projection_matches_matplotlib(week1) -> None:
 
 def test_clip_segment_keeps_precision_far_away() -> None:
     box = (0.0, 0.0, 100.0, 50.0)
-    a, b, cut = anim._clip_segment((50.0, -1e20), (60.0, 1e20), box)
+    a, b, cut = clip_segment((50.0, -1e20), (60.0, 1e20), box)
     assert cut and a == pytest.approx((55.0, 0.0)) and b == pytest.approx((55.0, 50.0))
-    a, b, cut = anim._clip_segment((10.0, 10.0), (20.0, 20.0), box)
+    a, b, cut = clip_segment((10.0, 10.0), (20.0, 20.0), box)
     assert not cut and (a, b) == ((10.0, 10.0), (20.0, 20.0))
-    assert anim._clip_segment((200.0, 200.0), (300.0, 300.0), box) is None
-    pieces = anim._clip_polyline(np.array([[0, 10], [50, 1e30], [100, 10.0]]), box)
+    assert clip_segment((200.0, 200.0), (300.0, 300.0), box) is None
+    pieces = clip_polyline(np.array([[0, 10], [50, 1e30], [100, 10.0]]), box)
     assert len(pieces) == 2 and all(p[:, 1].max() <= 50 for p in pieces)
 
 
@@ -377,18 +412,35 @@ BAD_INPUTS = [
     ({"surface": "surface"}, TypeError, "surface must be"),
     ({"frames": 1}, ValueError, "frames must be >= 2"),
     ({"frames": 3.0}, TypeError, "frames must be an int"),
-    ({"fps": 0}, ValueError, "fps must be > 0"),
-    ({"fps": "5"}, TypeError, "fps must be a real number"),
     ({"param_names": ["w"]}, ValueError, r"param_names \['w'\] are not recorded"),
     ({"param_names": "W"}, TypeError, "param_names must be a list"),
     ({"markers": {"a": (1.0,)}}, ValueError, r"markers\['a'\]"),
     ({"markers": [(1.0, 2.0)]}, TypeError, "markers must be a dict"),
-    ({"truth": torch.zeros(7)}, ValueError, "truth has 7 values"),
-    ({"dpi": -3}, ValueError, "dpi must be > 0"),
-    ({"figsize": (8,)}, ValueError, "figsize"),
+    ({"truth": torch.zeros(7)}, ValueError, r"truth must have as many values as x \(100\), got 7"),
     ({"label": 3}, TypeError, "label must be a string"),
+    ({"style": {"fps": 2}}, TypeError, "style must be a dlbasics.anim.Style"),
+    ({"x": torch.full((100,), float("nan"))}, ValueError, "x must contain only finite"),
+    ({"truth": torch.full((100,), float("inf"))}, ValueError, "truth must contain only finite"),
+    ({"x": torch.zeros(0), "y": torch.zeros(0)}, ValueError, r"x must not be empty, got shape"),
+    ({"markers": {"a": (1.0, float("nan"))}}, ValueError, r"markers\['a'\].*got \(1.0, nan\)"),
+]
+
+
+STYLE_ERRORS = [
+    ({"fps": 0}, ValueError, "fps must be > 0"),
+    ({"fps": "5"}, TypeError, "fps must be a real number"),
+    ({"dpi": -3}, ValueError, "dpi must be > 0"),
+    ({"figsize": (8,)}, ValueError, r"figsize must be \(width, height\).*got \(8,\)"),
+    ({"quality": 96}, ValueError, "quality must be <= 95, got 96"),
+    ({"elev": float("nan")}, ValueError, "elev must be finite"),
     ({"max_bytes": 0}, ValueError, "max_bytes must be >= 1"),
 ]
+
+
+@pytest.mark.parametrize(("change", "error", "message"), STYLE_ERRORS)
+def test_bad_style_names_the_option(change, error, message) -> None:
+    with pytest.raises(error, match=message):
+        Style(**change)
 
 
 @pytest.mark.parametrize(("change", "error", "message"), BAD_INPUTS)
@@ -421,9 +473,7 @@ def test_text_in_the_player_survives_markdown() -> None:
     """Status and caption text is inert for Markdown yet reads the same once parsed as HTML."""
     import html as html_lib
 
-    from dlbasics.anim import _md_text
-
     text = "loss $L$ & <b>*x*</b> [a](b) `c` @fig-d #1 _e_ 2 - 1 \\(f\\)"
-    escaped = _md_text(text)
+    escaped = md_text(text)
     assert not any(c in escaped.replace("&#", "").replace(";", "") for c in "$*_[]`@\\<>")
     assert html_lib.unescape(escaped) == text

@@ -1,4 +1,4 @@
-"""dlbasics.anim: two runs in one animation (``compare=``), as Week 8 uses it.
+"""dlbasics.anim: two runs in one animation (``history={name: run, name: run}``), as Week 8 uses it.
 
 Full-batch gradient descent (one update per epoch) against mini-batch SGD (32 updates per
 epoch) on the same data and loss surface, both started from the same parameters.
@@ -76,8 +76,8 @@ def runs():
 def two(runs):
     x, y, surface, gd, sgd = runs
     return animate_training(
-        gd, x, y, surface, compare=sgd, run_names=("full batch", "batch 10"),
-        step_name="update", frames=EPOCHS + 1,
+        {"full batch": gd, "batch 10": sgd}, x, y, surface, step_name="update",
+        frames=EPOCHS + 1,
     )  # fmt: skip
 
 
@@ -120,7 +120,7 @@ def test_second_run_has_its_own_fit_path_and_point(runs, two) -> None:
 
 def test_comparing_a_run_with_itself_repeats_it_exactly(runs) -> None:
     x, y, surface, gd, _ = runs
-    a = animate_training(gd, x, y, surface, compare=gd, frames=6, run_names=("a", "b"))
+    a = animate_training({"a": gd, "b": gd}, x, y, surface, frames=6)
     data = frame_data(a.html)
     more = data["more"][0]
     assert more["path"] == data["path"]
@@ -129,13 +129,15 @@ def test_comparing_a_run_with_itself_repeats_it_exactly(runs) -> None:
 
 def test_frames_follow_the_shorter_run(runs) -> None:
     x, y, surface, gd, sgd = runs
-    a = animate_training(sgd, x, y, surface, compare=gd, frames=5, step_name="update")
+    a = animate_training({"run 1": sgd, "run 2": gd}, x, y, surface, frames=5, step_name="update")
     data = frame_data(a.html)
     expect = [sgd.epoch[i] for i in frame_indices(len(sgd), 5)]
     got = [int(re.search(r"run 1, update (\d+):", row[0]).group(1)) for row in data["frames"]]
     assert got == expect
-    with pytest.raises(ValueError, match=r"only 11 records but frames=12"):
-        animate_training(sgd, x, y, surface, compare=gd, frames=12)
+    # the run that is too short is the one named (it used to blame "the history")
+    message = r"frames must be <= the records of history\['b'\], got frames=12 but .* has 11"
+    with pytest.raises(ValueError, match=message):
+        animate_training({"a": sgd, "b": gd}, x, y, surface, frames=12)
 
 
 def test_single_run_output_is_unchanged_by_the_new_options(runs) -> None:
@@ -150,18 +152,24 @@ def test_single_run_output_is_unchanged_by_the_new_options(runs) -> None:
 @pytest.mark.parametrize(
     ("change", "error", "message"),
     [
-        ({"compare": "run"}, TypeError, "compare must be a dlbasics.train.History"),
-        ({"compare": History()}, ValueError, "compare is empty"),
-        ({"run_names": ("only one",)}, ValueError, "run_names must be two"),
-        ({"run_names": ("a", "")}, ValueError, "run_names must be two"),
-        ({"step_name": ""}, TypeError, "step_name must be a non-empty string"),
+        ({"b": "run"}, TypeError, r"history\['b'\] must be a dlbasics.train.History, got str"),
+        ({"b": History()}, ValueError, r"history\['b'\] is empty"),
+        ({"c": None}, ValueError, r"dict of two runs .* got a dict with keys \['a', 'b', 'c'\]"),
+        ({"": None}, ValueError, "non-empty string names"),
+        ({"step_name": ""}, ValueError, "step_name must be a non-empty string"),
+        ({"step_name": 3}, TypeError, "step_name must be a string, got int"),
     ],
 )
 def test_bad_compare_input_names_the_argument(runs, change, error, message) -> None:
     x, y, surface, gd, sgd = runs
-    kwargs = {"compare": sgd, "frames": 3, **change}
+    runs = {"a": gd, "b": sgd}
+    options = {"frames": 3}
+    for key, value in change.items():
+        (options if key == "step_name" else runs)[key] = value
+    if "" in runs:
+        runs = {"a": gd, "": sgd}
     with pytest.raises(error, match=message):
-        animate_training(gd, x, y, surface, **kwargs)
+        animate_training(runs, x, y, surface, **options)
 
 
 def test_compare_must_train_the_same_model(runs) -> None:
@@ -170,7 +178,18 @@ def test_compare_must_train_the_same_model(runs) -> None:
     other.record(0, 1.0, torch.zeros(N), {"W": torch.zeros(2)})
     other.record(1, 1.0, torch.zeros(N), {"W": torch.zeros(2)})
     with pytest.raises(ValueError, match="same model"):
-        animate_training(gd, x, y, surface, compare=other, frames=2)
+        animate_training({"gd": gd, "other": other}, x, y, surface, frames=2)
+
+
+def test_two_runs_without_a_surface(runs) -> None:
+    """Misuse 1: two runs and no surface used to raise a TypeError inside the player."""
+    x, y, _, gd, sgd = runs
+    a = animate_training({"gd": gd, "sgd": sgd}, x, y, frames=4)
+    data = frame_data(a.html)
+    assert data["path"] == [] and data["more"][0]["path"] == []
+    assert len(data["more"][0]["frames"]) == 4
+    group = re.search(r'<g class="dla-more">(.*?)</g>', a.html, re.S).group(1)
+    assert 'class="dla-fit"' in group and 'class="dla-path"' not in group
 
 
 @pytest.mark.slow

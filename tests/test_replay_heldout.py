@@ -122,7 +122,7 @@ def _frames(anim) -> list:
 
 def test_status_line_shows_training_and_test_loss(heldout) -> None:
     x, y, xx, yy, train, test = heldout
-    anim = animate_training(train, x, y, test=(xx, yy), test_history=test, frames=6)
+    anim = animate_training(train, x, y, test=(xx, yy, test), frames=6)
     rows = _frames(anim)
     for row, r in zip(rows, frame_indices(len(train), 6).tolist(), strict=True):
         assert f"training loss = {train.loss[r]:.4g}" in row[0]
@@ -137,7 +137,7 @@ def _x_extent(d: str) -> tuple[float, float]:
 
 def test_fitted_curve_runs_on_through_the_test_inputs(heldout) -> None:
     x, y, xx, yy, train, test = heldout
-    with_curve = _frames(animate_training(train, x, y, test=(xx, yy), test_history=test, frames=3))
+    with_curve = _frames(animate_training(train, x, y, test=(xx, yy, test), frames=3))
     points_only = _frames(animate_training(train, x, y, test=(xx, yy), frames=3))
     for a, b in zip(with_curve, points_only, strict=True):
         lo_a, hi_a = _x_extent(a[1])
@@ -159,34 +159,32 @@ def test_test_points_change_the_picture_and_its_x_range(heldout) -> None:
 
 
 @pytest.mark.parametrize(
-    "change, error, words",
-    [
-        (dict(test=None), ValueError, "test_history needs the test points too"),
-        (dict(test=torch.zeros(6)), TypeError, "test must be a pair"),
-        (dict(test=(torch.zeros(6), torch.zeros(5))), ValueError, "same length"),
-        (dict(test=(torch.zeros(6, 2), torch.zeros(6))), ValueError, "test x must have shape"),
-        (dict(test=(torch.full((6,), float("nan")), torch.zeros(6))), ValueError, "finite"),
-        (dict(test_history="test"), TypeError, "test_history must be a dlbasics.train.History"),
-        (dict(test_history=History(epoch=[0])), ValueError, "same epochs as history"),
-        (dict(test=(torch.zeros(4), torch.zeros(4))), ValueError, "test_history.yhat\\[0\\]"),
+    "make_test, error, words",
+    [  # make_test(xx, yy, test_history) -> the test= argument
+        (lambda xx, yy, h: xx, TypeError, r"test must be \(x_test, y_test\) .*got Tensor"),
+        (lambda xx, yy, h: (xx, yy, h, h), TypeError, "got tuple of 4 items"),
+        (lambda xx, yy, h: (xx, yy[:-1]), ValueError, "same length"),
+        (lambda xx, yy, h: (xx.reshape(1, -1), yy), ValueError, "test x must have shape"),
+        (lambda xx, yy, h: (xx * float("nan"), yy), ValueError, "finite"),
+        (lambda xx, yy, h: (xx, yy, "test"), TypeError, "test_history must be a dlbasics.train"),
+        (lambda xx, yy, h: (xx, yy, History(epoch=[0])), ValueError, "same epochs as history"),
+        (lambda xx, yy, h: (xx[:4], yy[:4], h), ValueError, r"test_history.yhat\[0\] has"),
     ],
 )
-def test_test_arguments_are_checked(heldout, change, error, words) -> None:
+def test_test_arguments_are_checked(heldout, make_test, error, words) -> None:
     x, y, xx, yy, train, test = heldout
-    args = dict(test=(xx, yy), test_history=test, frames=2)
-    args.update(change)
     with pytest.raises(error, match=words):
-        animate_training(train, x, y, **args)
+        animate_training(train, x, y, test=make_test(xx, yy, test), frames=2)
 
 
 def test_test_points_and_compare_do_not_mix(heldout) -> None:
     x, y, xx, yy, train, test = heldout
-    with pytest.raises(ValueError, match="cannot be combined"):
-        animate_training(train, x, y, test=(xx, yy), test_history=test, compare=train, frames=2)
+    with pytest.raises(ValueError, match="cannot be combined with two runs"):
+        animate_training({"a": train, "b": train}, x, y, test=(xx, yy, test), frames=2)
 
 
 def test_held_out_animation_is_light(heldout) -> None:
     x, y, xx, yy, train, test = heldout
-    anim = animate_training(train, x, y, test=(xx, yy), test_history=test, frames=21)
+    anim = animate_training(train, x, y, test=(xx, yy, test), frames=21)
     assert anim.n_frames == 21 and anim.nbytes < 150_000
     assert np.isfinite(test.loss).all()

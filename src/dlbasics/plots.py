@@ -31,6 +31,9 @@ __all__ = [
 
 ArrayLike = torch.Tensor | np.ndarray | Sequence[float]
 
+STAR_COLORS = ("#ffd700", "#ff7f0e", "#9467bd", "#17becf", "#8c564b")
+"""Colours of marked points on a surface, in order (gold first; never a path's colours)."""
+
 
 def to_numpy(values: ArrayLike, name: str) -> np.ndarray:
     """Flatten a tensor/array/list of numbers to a 1-D float array (``TypeError`` otherwise)."""
@@ -172,7 +175,10 @@ def plot_surface(
     for i, (label, point) in enumerate((markers or {}).items()):
         a, b = float(point[0]), float(point[1])
         height = float(point[2]) if len(point) == 3 else surface.interpolate(a, b)
-        ax.scatter([a], [b], [height], marker="*", s=180, color=f"C{3 + i}", label=label)
+        ax.scatter(
+            [a], [b], [height], marker="*", s=180, color=STAR_COLORS[i % len(STAR_COLORS)],
+            edgecolors="black", linewidths=0.6, label=label, zorder=5, depthshade=False,
+        )  # fmt: skip
     ax.set_xlabel("$w_0$")
     ax.set_ylabel("$w_1$")
     ax.set_zlabel(surface.loss_name.upper())
