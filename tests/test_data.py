@@ -1,5 +1,12 @@
-"""The course's data sets reproduce the lectures' numbers; loaders fail clearly."""
+"""The course's data sets reproduce the lectures' numbers; loaders fail clearly.
 
+MNIST is checked against its idx files parsed with NumPy (independent of torchvision).
+"""
+
+import os
+from pathlib import Path
+
+import numpy as np
 import pytest
 import torch
 
@@ -153,3 +160,72 @@ def test_data_root_comes_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.delenv("DLBASICS_DATA")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert data.data_root() == tmp_path / "cache" / "dlbasics"
+
+
+# ---------------------------------------------------------------- MNIST
+
+SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "mnist"
+
+
+@pytest.fixture(scope="module")
+def mnist_root() -> Path:
+    env = os.environ.get("DLBASICS_DATA")
+    return Path(env) if env else (SHARED_MNIST if SHARED_MNIST.is_dir() else data.data_root())
+
+
+def _read_idx(path: Path) -> np.ndarray:
+    """An idx file (MNIST's format): big-endian header of dims, then unsigned bytes."""
+    raw = path.read_bytes()
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+@pytest.mark.parametrize("train_split", [True, False])
+def test_mnist_matches_the_idx_files(mnist_root: Path, train_split: bool) -> None:
+    X, y = data.mnist(train_split, root=mnist_root)
+    prefix = "train" if train_split else "t10k"
+    images = _read_idx(mnist_root / "MNIST" / "raw" / f"{prefix}-images-idx3-ubyte")
+    labels = _read_idx(mnist_root / "MNIST" / "raw" / f"{prefix}-labels-idx1-ubyte")
+    assert X.shape == (len(labels), 784) and X.dtype == torch.float32
+    assert y.dtype == torch.int64
+    np.testing.assert_array_equal(y.numpy(), labels)
+    np.testing.assert_allclose(X.numpy(), images.reshape(-1, 784) / 255.0, rtol=0, atol=1e-7)
+
+
+def test_mnist_images_and_digit_subsets_match_the_idx_files(mnist_root: Path) -> None:
+    """Every variant is checked against the raw idx files, not against another call."""
+    raw = mnist_root / "MNIST" / "raw"
+    images = _read_idx(raw / "t10k-images-idx3-ubyte").astype(np.float64) / 255.0
+    labels = _read_idx(raw / "t10k-labels-idx1-ubyte").astype(np.int64)
+    Ximg, yimg = data.mnist(False, flatten=False, root=mnist_root)
+    assert Ximg.shape == (len(labels), 1, 28, 28)
+    np.testing.assert_allclose(Ximg[:, 0].numpy(), images, rtol=0, atol=1e-7)
+    np.testing.assert_array_equal(yimg.numpy(), labels)
+    X17, y17 = data.mnist(False, digits=(1, 7), root=mnist_root)
+    rows = [i for i, t in enumerate(labels.tolist()) if t in (1, 7)]  # in file order
+    np.testing.assert_allclose(X17.numpy(), images[rows].reshape(-1, 784), rtol=0, atol=1e-7)
+    np.testing.assert_array_equal(y17.numpy(), labels[rows])
+    # the two-digit loader: the 3s and 7s in file order, 7 -> 1.0 and 3 -> 0.0
+    X37, y37 = data.mnist_3_vs_7(False, root=mnist_root)
+    rows = [i for i, t in enumerate(labels.tolist()) if t in (3, 7)]
+    np.testing.assert_allclose(X37.numpy(), images[rows].reshape(-1, 784), rtol=0, atol=1e-7)
+    assert y37.shape == (len(rows), 1) and y37.dtype == torch.float32
+    assert y37.reshape(-1).tolist() == [1.0 if labels[i] == 7 else 0.0 for i in rows]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "err", "words"),
+    [
+        ({"digits": (3, 3)}, ValueError, "different digits"),
+        ({"digits": (10,)}, ValueError, "between 0 and 9"),
+        ({"digits": ()}, TypeError, "sequence of ints"),
+        ({"digits": "37"}, TypeError, "sequence of ints"),
+        ({"flatten": "yes"}, TypeError, "flatten must be a bool"),
+        ({"train": 1}, TypeError, "train must be a bool"),
+    ],
+)
+def test_mnist_rejects_bad_arguments(tmp_path: Path, kwargs, err: type, words: str) -> None:
+    with pytest.raises(err, match=words):
+        data.mnist(root=tmp_path, **kwargs)
+    assert list(tmp_path.iterdir()) == []

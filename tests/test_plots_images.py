@@ -92,3 +92,15 @@ def test_heatmap_overlay_stretches_the_map_over_the_image() -> None:
 def test_heatmap_overlay_rejects_bad_input(args, kwargs, err, words) -> None:
     with pytest.raises(err, match=words):
         plot_heatmap_overlay(*args, **kwargs)
+
+
+def test_plot_images_colour_scale_ignores_non_finite_pixels() -> None:
+    """Misuse 8: one nan pixel gave nan colour limits and a blank image."""
+    img = np.array([[-2.0, 1.0], [np.nan, 0.5]])
+    fig = plot_images([img, np.array([[np.inf, 3.0], [1.0, 2.0]])], symmetric=True)
+    assert fig.axes[0].images[0].get_clim() == (-2.0, 2.0)
+    assert fig.axes[1].images[0].get_clim() == (-3.0, 3.0)
+    fig = plot_images([img, np.full((2, 2), np.nan)])
+    assert fig.axes[0].images[0].get_clim() == (-2.0, 1.0)
+    assert fig.axes[1].images[0].get_clim() == (0.0, 1.0)  # nothing finite: a blank 0-1 scale
+    plt.close("all")

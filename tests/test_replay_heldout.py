@@ -89,7 +89,7 @@ def test_replay_of_the_training_data_differs_from_fits_train_mode_losses() -> No
         (dict(net=nn.Linear(1, 1)), ValueError, "replay a run with the net it trained"),
         (dict(X=torch.zeros(6)), ValueError, "X"),
         (dict(y=torch.zeros(5, 1)), ValueError, "rows"),
-        (dict(y=torch.zeros(6, 2)), ValueError, "they must match"),
+        (dict(y=torch.zeros(6, 2)), ValueError, r"has shape \(6, 1\) but y has shape \(6, 2\)"),
         (dict(loss_fn="mse"), TypeError, "loss_fn must be callable"),
     ],
 )

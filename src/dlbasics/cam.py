@@ -55,9 +55,12 @@ def cam(
     """Class activation maps of ``X`` for class ``cls``: shape ``(n, h, w)``.
 
     Args:
-        net: ``nn.Sequential(*features, AdaptiveAvgPool2d(1), Flatten(), Linear(C, k))``,
-            in the mode you want it evaluated in (usually ``net.eval()``).
-        X: images, shape ``(n, channels, H, W)``, floating.
+        net: ``nn.Sequential(*features, AdaptiveAvgPool2d(1), Flatten(), Linear(C, k))``.
+            It is evaluated in eval mode (dropout off, BatchNorm's running statistics)
+            whatever its mode, and left as it was: same mode, same parameters and
+            buffers, and the global random generator is not used.
+        X: images, shape ``(n, channels, H, W)``, floating; moved to ``net``'s device
+            (the maps are returned on the CPU).
         cls: one class for all images (an int) or one per image (``n`` ints).
         size: ``(H', W')`` to upsample the maps to (bilinear), e.g. the image size;
             ``None`` keeps the feature maps' resolution ``(h, w)``, where
@@ -83,17 +86,28 @@ def cam(
         if not (isinstance(size, (tuple, list)) and len(size) == 2):
             raise TypeError(f"size must be a pair (height, width) or None, got {size!r}")
         size = tuple(check_int(s, "size", minimum=1) for s in size)
+    device = linear.weight.device
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.no_grad():
+            fmap = features(X.to(device))  # (n, C, h, w)
+    except RuntimeError as err:  # e.g. 2 colour channels for a Conv2d(1, ...)
+        raise ValueError(
+            f"X of shape {tuple(X.shape)} does not fit net's feature layers: {err}"
+        ) from None
+    finally:
+        net.train(was_training)
     with torch.no_grad():
-        fmap = features(X)  # (n, C, h, w)
         if fmap.ndim != 4 or fmap.shape[1] != linear.in_features:
             raise ValueError(
                 f"net's feature layers give shape {tuple(fmap.shape)}, but its linear layer "
                 f"expects {linear.in_features} channels"
             )
-        weights = linear.weight[index.to(linear.weight.device)]  # (n, C)
+        weights = linear.weight[index.to(device)]  # (n, C)
         maps = torch.einsum("nchw,nc->nhw", fmap, weights)
         if size is not None:
             maps = F.interpolate(maps[:, None], size=size, mode="bilinear", align_corners=False)[
                 :, 0
             ]
-    return maps
+    return maps.cpu()

@@ -63,7 +63,7 @@ def regression_data(
     Returns:
         ``X`` of shape ``(n, 2)`` (a column of ones, then ``x``) and ``y`` of shape ``(n,)``.
     """
-    check_int(n, "n", minimum=2)
+    n = check_int(n, "n", minimum=2)
     sigma = check_real(sigma, "sigma")
     if sigma < 0:
         raise ValueError(f"sigma must be >= 0, got {sigma}")
@@ -82,7 +82,7 @@ def _bernoulli_on_grid(logit, n: int, seed: int) -> tuple[torch.Tensor, torch.Te
     ``y`` is drawn from a generator seeded with ``seed``: the lectures' draws after
     ``torch.manual_seed(seed)``.
     """
-    check_int(n, "n", minimum=2)
+    n = check_int(n, "n", minimum=2)
     gen = _generator(seed)
     x = torch.linspace(-1, 1, n).reshape(n, 1)
     prob = torch.sigmoid(logit(x))
@@ -160,7 +160,7 @@ def wavy_curve(
     Returns:
         ``x``, ``y`` and the noiseless ``truth``, each of shape ``(n, 1)``.
     """
-    check_int(n, "n", minimum=2)
+    n = check_int(n, "n", minimum=2)
     sigma = check_real(sigma, "sigma")
     if sigma < 0:
         raise ValueError(f"sigma must be >= 0, got {sigma}")

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from dlbasics._checks import check_int, check_tensor
@@ -13,31 +15,58 @@ from dlbasics._checks import check_int, check_tensor
 __all__ = ["predict_classes", "accuracy", "confusion_matrix"]
 
 
-def predict_classes(yhat: torch.Tensor, *, logits: bool = True) -> torch.Tensor:
+def _check_logits_flag(logits: object, one_column: bool) -> bool | None:
+    if logits is None and one_column:
+        raise ValueError(
+            "logits must be given for a one-column yhat: logits=True for raw scores "
+            "(class 1 when > 0), logits=False for sigmoid probabilities (class 1 when > 0.5)"
+        )
+    if logits is not None and not isinstance(logits, bool):
+        raise TypeError(f"logits must be a bool, got {type(logits).__name__}")
+    return logits
+
+
+def predict_classes(yhat: torch.Tensor, *, logits: bool | None = None) -> torch.Tensor:
     """Predicted class of each row, shape ``(n,)`` (int64).
 
     Args:
-        yhat: shape ``(n, k)`` with ``k >= 2`` (class scores: the argmax wins), or
-            ``(n, 1)`` / ``(n,)`` for two classes (one logit, or one probability when
-            ``logits=False``; class 1 when the logit is > 0 or the probability > 0.5).
-        logits: whether a one-column ``yhat`` holds logits (``True``) or probabilities.
+        yhat: shape ``(n, k)`` with ``k >= 2`` (class scores or probabilities: the
+            argmax wins), or ``(n, 1)`` / ``(n,)`` for two classes (class 1 when the
+            logit is > 0, or the probability > 0.5).
+        logits: what a one-column ``yhat`` holds, required for it: ``True`` for logits,
+            ``False`` for probabilities (which must lie in ``[0, 1]``). With ``k >= 2``
+            columns it may be left out (the argmax is the same either way); ``False``
+            then checks that the values lie in ``[0, 1]``.
     """
     check_tensor(yhat, "yhat", ndim=(1, 2))
-    if not isinstance(logits, bool):
-        raise TypeError(f"logits must be a bool, got {type(logits).__name__}")
-    if yhat.ndim == 2 and yhat.shape[1] >= 2:
+    one_column = yhat.ndim == 1 or yhat.shape[1] == 1
+    logits = _check_logits_flag(logits, one_column)
+    if logits is False and yhat.is_floating_point():
+        v = yhat.detach()
+        inside = (v >= 0) & (v <= 1) | v.isnan()
+        if not bool(inside.all()):
+            bad = v[~inside].reshape(-1)[:3].tolist()
+            raise ValueError(
+                f"yhat must hold probabilities in [0, 1] with logits=False, got values such "
+                f"as {bad}; pass logits=True for raw scores"
+            )
+    if not one_column:
         return yhat.argmax(dim=1)
     scores = yhat.reshape(-1)
     return (scores > (0.0 if logits else 0.5)).long()
 
 
-def accuracy(yhat: torch.Tensor, y: torch.Tensor, *, logits: bool = True) -> float:
+def accuracy(yhat: torch.Tensor, y: torch.Tensor, *, logits: bool | None = None) -> float:
     """Share of rows whose predicted class (see :func:`predict_classes`) equals ``y``.
+
+    Counted exactly (9812 correct of 10000 gives 0.9812). ``nan`` when ``yhat`` holds
+    a nan or inf: a diverged model has no accuracy.
 
     Args:
         yhat: model outputs, ``(n, k)`` class scores or ``(n, 1)``/``(n,)`` for two classes.
-        y: true classes, ``n`` integers (or 0.0/1.0 floats), shape ``(n,)`` or ``(n, 1)``.
-        logits: whether a one-column ``yhat`` holds logits or probabilities.
+        y: true classes, ``n`` integers (or 0.0/1.0 floats), shape ``(n,)`` or ``(n, 1)``,
+            each in ``[0, k)`` (``0`` or ``1`` for a one-column ``yhat``).
+        logits: what a one-column ``yhat`` holds (required for it): logits or probabilities.
     """
     pred = predict_classes(yhat, logits=logits)
     check_tensor(y, "y", ndim=(1, 2))
@@ -45,10 +74,27 @@ def accuracy(yhat: torch.Tensor, y: torch.Tensor, *, logits: bool = True) -> flo
         raise ValueError(
             f"y must hold one class per row of yhat ({pred.numel()}), got shape {tuple(y.shape)}"
         )
-    labels = y.reshape(-1)
+    labels = y.detach().reshape(-1).cpu()
+    if y.dtype == torch.bool:
+        raise TypeError("y must hold class numbers (int64, or 0.0/1.0 floats), got torch.bool")
     if labels.is_floating_point() and not bool(torch.all(labels == labels.round())):
-        raise ValueError("y must hold whole class numbers (e.g. 0, 1, ..., 9)")
-    return float((pred == labels.long()).float().mean())
+        raise ValueError(
+            f"y must hold whole class numbers (e.g. 0, 1, ..., 9), got values such as "
+            f"{labels[labels != labels.round()][:3].tolist()}"
+        )
+    one_column = yhat.ndim == 1 or yhat.shape[1] == 1
+    classes = 2 if one_column else yhat.shape[1]
+    what = "one column: two classes" if one_column else f"{classes} columns"
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or high >= classes:
+        raise ValueError(
+            f"y must hold classes from 0 to {classes - 1} (yhat has {what}), "
+            f"got classes from {low} to {high}"
+        )
+    if yhat.is_floating_point() and not bool(torch.isfinite(yhat.detach()).all()):
+        return math.nan
+    correct = int((pred.cpu() == labels.long()).sum())
+    return correct / labels.numel()
 
 
 def confusion_matrix(y: torch.Tensor, pred: torch.Tensor, num_classes: int) -> torch.Tensor:

@@ -40,7 +40,7 @@ class LogisticRegression(nn.Module):
     """
 
     def __init__(self, in_features: int = 1) -> None:
-        check_int(in_features, "in_features", minimum=1)
+        in_features = check_int(in_features, "in_features", minimum=1)
         super().__init__()  # must run before any layer is assigned to self
         self.linear = nn.Linear(in_features, 1)  # registers weight (1, in) and bias (1,)
 
@@ -56,7 +56,7 @@ def logistic_sequential(in_features: int = 1) -> nn.Sequential:
         ``nn.Sequential(nn.Linear(in_features, 1), nn.Sigmoid())``: input ``(n, in_features)``,
         output ``(n, 1)``; its parameters are named ``"0.weight"`` and ``"0.bias"``.
     """
-    check_int(in_features, "in_features", minimum=1)
+    in_features = check_int(in_features, "in_features", minimum=1)
     return nn.Sequential(nn.Linear(in_features, 1), nn.Sigmoid())
 
 

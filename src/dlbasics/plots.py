@@ -247,6 +247,19 @@ def _axes_grid(ax, count: int, ncols: int, size: float):
     return axes[0].figure, axes[:count]
 
 
+def _colour_limits(img: np.ndarray, symmetric: bool) -> dict[str, float]:
+    """``vmin``/``vmax`` from the finite pixels (``{}``: matplotlib's own, all finite)."""
+    finite = img[np.isfinite(img)]
+    if symmetric:
+        m = float(np.abs(finite).max()) if finite.size else 0.0
+        return {"vmin": -(m or 1.0), "vmax": m or 1.0}
+    if finite.size == img.size:
+        return {}
+    if finite.size == 0:
+        return {"vmin": 0.0, "vmax": 1.0}
+    return {"vmin": float(finite.min()), "vmax": float(finite.max())}
+
+
 def plot_images(
     images: torch.Tensor | np.ndarray | Sequence,
     titles: Sequence[str] | None = None,
@@ -270,6 +283,8 @@ def plot_images(
         symmetric: colour scale from ``-m`` to ``m`` per image, ``m`` its largest
             ``|value|`` (for signed images, e.g. edge maps, with a map like ``"RdBu_r"``).
         size: inches per image in a new figure.
+
+    Non-finite pixels (nan, inf) are left blank and do not set the colour scale.
     """
     if isinstance(images, (torch.Tensor, np.ndarray)):
         if images.ndim not in (3, 4):
@@ -291,9 +306,7 @@ def plot_images(
         ax, len(arrays), min(ncols, len(arrays)), check_real(size, "size", positive=True)
     )
     for i, (a, img) in enumerate(zip(axes, arrays, strict=True)):
-        m = float(np.abs(img).max()) or 1.0
-        limits = {"vmin": -m, "vmax": m} if symmetric else {}
-        a.imshow(img, cmap=cmap, **limits)
+        a.imshow(img, cmap=cmap, **_colour_limits(img, symmetric))
         a.set_xticks([])
         a.set_yticks([])
         if titles is not None:

@@ -77,11 +77,11 @@ class CharNet(nn.Module):
     def __init__(self, vocab_size: int, hidden: int, kind: str = "rnn") -> None:
         super().__init__()
         self.vocab_size = check_int(vocab_size, "vocab_size", minimum=1)
-        check_int(hidden, "hidden", minimum=1)
+        hidden = check_int(hidden, "hidden", minimum=1)  # a plain int (np.int64 is fine)
         self.kind = check_choice(kind, "kind", ("rnn", "lstm"))
         layer = nn.RNN if kind == "rnn" else nn.LSTM
-        self.rnn = layer(vocab_size, hidden)
-        self.linr = nn.Linear(hidden, vocab_size)
+        self.rnn = layer(self.vocab_size, hidden)
+        self.linr = nn.Linear(hidden, self.vocab_size)
 
     def hidden_states(self, X: torch.Tensor) -> torch.Tensor:
         """The hidden state after each step, ``(L, hidden)``."""

@@ -168,7 +168,7 @@ def loss_surface(
         if g.numel() > 1 and not bool((g[1:] > g[:-1]).all()):
             raise ValueError(f"{name} must be strictly increasing (a grid), e.g. torch.arange(...)")
     _check_model_loss(model, loss)
-    check_int(max_elements, "max_elements", minimum=1)
+    max_elements = check_int(max_elements, "max_elements", minimum=1)
     if loss == "bce":
         check_unit_interval(y, "y", "labels for loss='bce'")
 

@@ -14,6 +14,17 @@ state after the final update, so a run of ``epochs`` updates with
 
 A non-finite loss is data, not an error: it is recorded, training stops and
 ``History.diverged`` is set.
+
+Devices, one rule for every helper here that runs a network: the data it is given
+(``X``, ``y``, every batch and every evaluated set) is moved to the device of the
+network's first parameter (the CPU for a network without parameters), and whatever
+is recorded (predictions, parameters, losses) is kept on the CPU. Data never has to
+be moved by hand, and a record can always be plotted.
+
+A loss function must return a 0-d tensor (one number, e.g. the default ``mean``
+reduction); anything else is a ``ValueError`` in every helper.
+
+Train/eval mode: every helper leaves ``net`` in the mode it found it in.
 """
 
 from __future__ import annotations
@@ -51,7 +62,7 @@ class ParamPath:
     columns: tuple[str, ...]
 
     def __post_init__(self) -> None:
-        values = np.asarray(self.values, dtype=np.float64)
+        values = np.array(self.values, dtype=np.float64)  # a copy: the caller's stays writeable
         if values.ndim != 2 or values.shape[1] != len(self.columns):
             raise ValueError(
                 f"values must have shape (k, {len(self.columns)}) for columns {self.columns}, "
@@ -127,8 +138,8 @@ class History:
         """Append one record (copies are made, so later updates cannot change it)."""
         self.epoch.append(int(epoch))
         self.loss.append(float(loss))
-        self.yhat.append(yhat.detach().clone())
-        self.params.append({k: v.detach().clone() for k, v in params.items()})
+        self.yhat.append(yhat.detach().cpu().clone())
+        self.params.append({k: v.detach().cpu().clone() for k, v in params.items()})
 
     @property
     def final_params(self) -> dict[str, torch.Tensor]:
@@ -200,13 +211,74 @@ def _check_net_and_optimizer(net: object, loss_fn: object, optimizer: object) ->
 
 
 def _scalar_loss(loss: object) -> torch.Tensor:
-    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-        shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+    """``loss`` if it is a 0-d tensor (the one rule for every helper), else ``ValueError``."""
+    if not isinstance(loss, torch.Tensor) or loss.ndim != 0:
+        is_tensor = isinstance(loss, torch.Tensor)
+        got = f"shape {tuple(loss.shape)}" if is_tensor else type(loss).__name__
+        hint = " (a per-row loss, reduction='none'?)" if is_tensor and loss.numel() > 1 else ""
         raise ValueError(
-            f"loss_fn must return a scalar tensor (one number), got {shape}; "
-            "use a mean or sum reduction"
+            f"loss_fn must return a 0-d tensor (one number), got {got}{hint}; use a mean or "
+            "sum reduction (e.g. nn.MSELoss(), or .mean() at the end of your own loss)"
         )
     return loss
+
+
+def device_of(net: torch.nn.Module) -> torch.device:
+    """The device of ``net``'s first parameter (the CPU for a net without parameters)."""
+    first = next(net.parameters(), None)
+    return first.device if first is not None else torch.device("cpu")
+
+
+def to_device(t: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """``t`` on ``device`` (the device rule of this module; tests replace it with a spy)."""
+    return t.to(device)
+
+
+_CLASS_INDEX_LOSSES = (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss)
+
+
+def _check_targets(loss_fn: object, y: torch.Tensor) -> None:
+    """Float targets, or integer class indices for a class-index loss (CrossEntropyLoss)."""
+    if y.is_floating_point():
+        return
+    if isinstance(loss_fn, _CLASS_INDEX_LOSSES) or not isinstance(loss_fn, torch.nn.Module):
+        if y.dtype != torch.int64 or y.ndim != 1:
+            raise TypeError(
+                f"y must hold class indices as int64 of shape (n,) for "
+                f"{type(loss_fn).__name__}, got {y.dtype} of shape {tuple(y.shape)}; "
+                "use y.long().reshape(-1)"
+            )
+        return
+    raise TypeError(
+        f"y must have a floating dtype for {type(loss_fn).__name__}, got {y.dtype}; use "
+        "y.float() (only class-index losses such as nn.CrossEntropyLoss take int64 classes)"
+    )
+
+
+def _check_output(yhat: torch.Tensor, y: torch.Tensor, where: str = "net(X)") -> None:
+    """``yhat`` shaped like ``y``, or ``(n, k)`` scores for ``n`` integer classes."""
+    if y.is_floating_point() and yhat.shape == y.shape:
+        return
+    if not y.is_floating_point() and yhat.ndim == 2 and yhat.shape[0] == y.shape[0]:
+        return
+    want = f"({y.shape[0]}, k) class scores" if not y.is_floating_point() else "y's shape"
+    raise ValueError(
+        f"{where} has shape {tuple(yhat.shape)} but y has shape {tuple(y.shape)}; "
+        f"{where} must have {want}" + (
+            " (reshape y to (n, 1) for a single output)" if y.is_floating_point() else ""
+        )
+    )
+
+
+def _buffers(net: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in net.named_buffers()}
+
+
+def _restore_buffers(net: torch.nn.Module, saved: dict[str, torch.Tensor]) -> None:
+    """Put back buffers (BatchNorm's statistics) that a recording-only pass changed."""
+    with torch.no_grad():
+        for k, v in net.named_buffers():
+            v.copy_(saved[k])
 
 
 def fit(
@@ -221,12 +293,18 @@ def fit(
 ) -> History:
     """Full-batch training of ``net`` for ``epochs`` updates, recording as it goes.
 
+    Every update is one forward pass in ``net``'s own mode; the last record's forward
+    pass (no update follows it) leaves buffers such as BatchNorm's statistics as the
+    updates left them. Data goes to ``net``'s device (see the module's device rule).
+
     Args:
-        net: the model; ``net(X)`` must have the shape of ``y``.
-        loss_fn: called as ``loss_fn(yhat, y)`` (PyTorch's order), returns a scalar.
+        net: the model; ``net(X)`` must have the shape of ``y`` (or ``(n, k)`` class
+            scores for integer classes ``y``).
+        loss_fn: called as ``loss_fn(yhat, y)`` (PyTorch's order), returns a 0-d tensor.
         optimizer: built on ``net.parameters()``.
         X: inputs, shape ``(n, d)``.
-        y: targets, floating, shape ``(n, 1)`` (or whatever ``net(X)`` returns).
+        y: targets, floating, shape ``(n, 1)`` (or whatever ``net(X)`` returns); or class
+            indices, int64 of shape ``(n,)``, for ``nn.CrossEntropyLoss``/``nn.NLLLoss``.
         epochs: number of updates, ``>= 1``.
         record_every: record every ``record_every`` updates (the first and last
             states are always recorded).
@@ -237,21 +315,23 @@ def fit(
     """
     _check_net_and_optimizer(net, loss_fn, optimizer)
     check_tensor(X, "X", ndim=2)
-    check_tensor(y, "y", floating=True)
+    check_tensor(y, "y")
+    _check_targets(loss_fn, y)
     check_matching_rows(X, y)
-    check_int(epochs, "epochs", minimum=1)
-    check_int(record_every, "record_every", minimum=1)
+    epochs = check_int(epochs, "epochs", minimum=1)
+    record_every = check_int(record_every, "record_every", minimum=1)
+    if not isinstance(record_yhat, bool):
+        raise TypeError(f"record_yhat must be a bool, got {type(record_yhat).__name__}")
+    device = device_of(net)
+    X, y = to_device(X, device), to_device(y, device)
 
     lr = optimizer.param_groups[0].get("lr") if optimizer.param_groups else None
     history = History(lr=float(lr) if lr is not None else None)
     empty = torch.empty(0)
     for epoch in range(epochs + 1):
+        saved = _buffers(net)
         yhat = net(X)
-        if yhat.shape != y.shape:
-            raise ValueError(
-                f"net(X) has shape {tuple(yhat.shape)} but y has shape {tuple(y.shape)}; "
-                "they must match (reshape y to (n, 1) for a single output)"
-            )
+        _check_output(yhat, y)
         loss = _scalar_loss(loss_fn(yhat, y))
         value = float(loss.detach())
         finite = math.isfinite(value)
@@ -259,10 +339,9 @@ def fit(
             history.record(
                 epoch, value, yhat if record_yhat else empty, dict(net.named_parameters())
             )
-        if not finite:
-            history.diverged = True
-            break
-        if epoch == epochs:
+        if not finite or epoch == epochs:  # no update follows this forward pass
+            _restore_buffers(net, saved)
+            history.diverged = not finite
             break
         optimizer.zero_grad()
         loss.backward()
@@ -306,9 +385,9 @@ def gradient_descent(
         )
     if X.dtype != W.dtype:
         raise TypeError(f"X and W must have the same dtype for X @ W, got {X.dtype} and {W.dtype}")
-    check_lr(lr)
-    check_int(epochs, "epochs", minimum=1)
-    check_int(record_every, "record_every", minimum=1)
+    lr = check_lr(lr)
+    epochs = check_int(epochs, "epochs", minimum=1)
+    record_every = check_int(record_every, "record_every", minimum=1)
     loss_fn = resolve_loss(loss)
 
     What = W.detach().clone().requires_grad_(True)
@@ -365,21 +444,70 @@ class EpochLog:
         return self.metrics[name]
 
 
-def _device_of(net: torch.nn.Module) -> torch.device:
-    first = next(net.parameters(), None)
-    return first.device if first is not None else torch.device("cpu")
-
-
 def _evaluate(net, loss_fn, X, y, with_accuracy: bool) -> dict[str, float]:
+    """Loss (and accuracy) of ``net`` on ``(X, y)``, without gradients, on ``net``'s device."""
     from dlbasics.metrics import accuracy
 
-    device = _device_of(net)
+    device = device_of(net)
     with torch.no_grad():
-        yhat = net(X.to(device))
-        out = {"loss": float(loss_fn(yhat, y.to(device)))}
+        yhat = net(to_device(X, device))
+        out = {"loss": float(_scalar_loss(loss_fn(yhat, to_device(y, device))))}
         if with_accuracy:
-            out["acc"] = accuracy(yhat.cpu(), y)
+            probabilities = isinstance(loss_fn, torch.nn.BCELoss)
+            out["acc"] = accuracy(yhat.cpu(), y.cpu(), logits=not probabilities)
     return out
+
+
+def _check_loader(loader: object) -> None:
+    """A re-iterable of batches: a one-shot iterator would be empty from epoch 2 on."""
+    if not hasattr(loader, "__iter__") or isinstance(loader, torch.Tensor):
+        raise TypeError(
+            f"loader must be an iterable of (X, y) batches such as a DataLoader, "
+            f"got {type(loader).__name__}"
+        )
+    if iter(loader) is loader:
+        raise TypeError(
+            "loader must be re-iterable (a DataLoader or a list of (X, y) batches), got a "
+            f"one-shot iterator ({type(loader).__name__}) that would be empty after the "
+            "first epoch; wrap it as list(...)"
+        )
+
+
+def _check_evaluate(evaluate: object) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    if evaluate is not None and not isinstance(evaluate, dict):
+        raise TypeError(
+            f"evaluate must be a dict {{name: (X, y)}}, got {type(evaluate).__name__}"
+        )
+    sets = dict(evaluate or {})
+    for name, pair in sets.items():
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise TypeError(f"evaluate[{name!r}] must be a pair (X, y), got {type(pair).__name__}")
+        check_tensor(pair[0], f"evaluate[{name!r}] X")
+        check_tensor(pair[1], f"evaluate[{name!r}] y")
+        check_matching_rows(pair[0], pair[1], f"evaluate[{name!r}] X", f"evaluate[{name!r}] y")
+    return sets
+
+
+def _train_epoch(net, loss_fn, optimizer, loader) -> tuple[int, float, bool]:
+    """One pass over ``loader`` in train mode: ``(updates, mean batch loss, diverged)``."""
+    device = device_of(net)
+    net.train()
+    updates, total, count = 0, 0.0, 0
+    for batch in loader:
+        Xb, yb = (to_device(t, device) for t in batch)
+        loss = _scalar_loss(loss_fn(net(Xb), yb))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        updates += 1
+        value = float(loss.detach())
+        total += value * len(Xb)
+        count += len(Xb)
+        if not math.isfinite(value):
+            return updates, total / count, True
+    if count == 0:
+        raise ValueError("loader must yield at least one batch, got none")
+    return updates, total / count, False
 
 
 def fit_epochs(
@@ -395,42 +523,34 @@ def fit_epochs(
     """Train ``net`` for ``epochs`` passes over ``loader``, recording metrics per epoch.
 
     Each batch does the four steps: forward, loss, backward, step (after
-    ``zero_grad``). Batches are moved to the device of ``net``'s parameters, so
-    the same call runs on a CPU or a GPU.
+    ``zero_grad``) in ``net.train()`` mode; each evaluation runs in ``net.eval()``
+    mode; at the end ``net`` is back in the mode it was in. Batches and evaluated
+    sets go to ``net``'s device (the module's device rule).
 
     Args:
         net: the model; ``net(Xb)`` is compared with ``yb`` by ``loss_fn``.
-        loss_fn: called as ``loss_fn(yhat, y)``; returns a scalar.
+        loss_fn: called as ``loss_fn(yhat, y)``; returns a 0-d tensor.
         optimizer: built on ``net.parameters()``.
-        loader: an iterable of ``(Xb, yb)`` batches (e.g. a ``DataLoader``), iterated
-            once per epoch.
+        loader: a re-iterable of ``(Xb, yb)`` batches (a ``DataLoader`` or a list),
+            iterated once per epoch; a one-shot iterator such as ``zip(...)`` is a
+            ``TypeError`` (it would be empty from the second epoch on).
         epochs: number of passes, ``>= 1``.
         evaluate: ``{name: (X, y)}`` data sets scored after every epoch in eval mode
             (e.g. ``{"train": (X, y), "test": (XX, yy)}``).
-        accuracy: also record ``"<name>_acc"`` (see :func:`dlbasics.metrics.accuracy`).
+        accuracy: also record ``"<name>_acc"`` (see :func:`dlbasics.metrics.accuracy`;
+            one-column outputs are read as probabilities for ``nn.BCELoss``, else as
+            logits).
 
     Returns:
         An :class:`EpochLog`.
     """
     _check_net_and_optimizer(net, loss_fn, optimizer)
-    if not hasattr(loader, "__iter__") or isinstance(loader, torch.Tensor):
-        raise TypeError(
-            f"loader must be an iterable of (X, y) batches such as a DataLoader, "
-            f"got {type(loader).__name__}"
-        )
-    check_int(epochs, "epochs", minimum=1)
+    _check_loader(loader)
+    epochs = check_int(epochs, "epochs", minimum=1)
     if not isinstance(accuracy, bool):
         raise TypeError(f"accuracy must be a bool, got {type(accuracy).__name__}")
-    sets = dict(evaluate or {})
-    for name, pair in sets.items():
-        if not (isinstance(pair, tuple) and len(pair) == 2):
-            raise TypeError(f"evaluate[{name!r}] must be a pair (X, y), got {type(pair).__name__}")
-        check_tensor(pair[0], f"evaluate[{name!r}] X")
-        check_tensor(pair[1], f"evaluate[{name!r}] y")
-        check_matching_rows(pair[0], pair[1], f"evaluate[{name!r}] X", f"evaluate[{name!r}] y")
-
+    sets = _check_evaluate(evaluate)
     log = EpochLog()
-    device = _device_of(net)
 
     def record(epoch: int, updates: int, batch_loss: float, seconds: float) -> None:
         log.epoch.append(epoch)
@@ -442,33 +562,17 @@ def fit_epochs(
             for key, value in _evaluate(net, loss_fn, X, y, accuracy).items():
                 log.metrics.setdefault(f"{name}_{key}", []).append(value)
 
-    record(0, 0, math.nan, 0.0)
-    updates = 0
-    for epoch in range(1, epochs + 1):
-        net.train()
-        start = time.perf_counter()
-        total, count = 0.0, 0
-        for batch in loader:
-            Xb, yb = (t.to(device) for t in batch)
-            loss = loss_fn(net(Xb), yb)
-            if loss.ndim != 0:
-                raise ValueError(f"loss_fn must return a scalar, got shape {tuple(loss.shape)}")
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            updates += 1
-            value = float(loss.detach())
-            total += value * len(Xb)
-            count += len(Xb)
-            if not math.isfinite(value):
-                log.diverged = True
+    was_training = net.training
+    try:
+        record(0, 0, math.nan, 0.0)
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            done, batch_loss, log.diverged = _train_epoch(net, loss_fn, optimizer, loader)
+            record(epoch, log.updates[-1] + done, batch_loss, time.perf_counter() - start)
+            if log.diverged:
                 break
-        if count == 0:
-            raise ValueError("loader yielded no batches")
-        record(epoch, updates, total / count, time.perf_counter() - start)
-        if log.diverged:
-            break
-    net.eval()
+    finally:
+        net.train(was_training)
     return log
 
 
@@ -485,7 +589,8 @@ def replay(
     """Evaluate every recorded state of a run on (new) data, in eval mode.
 
     Record ``k`` of the result holds ``net``'s predictions at ``X`` with the
-    parameters of ``history.params[k]`` and the loss ``loss_fn(yhat, y)``, computed
+    parameters of ``history.params[k]`` and the loss ``loss_fn(yhat, y)`` (a 0-d
+    tensor; data goes to ``net``'s device, records stay on the CPU), computed
     with ``net.eval()`` (dropout off) and without gradients. ``net`` itself is left
     as it was (parameters and train/eval mode). Buffers are not recorded by
     :func:`fit`, so a net with buffers (batch norm) is replayed with its current ones.
@@ -511,6 +616,8 @@ def replay(
     check_tensor(X, "X", ndim=2)
     check_tensor(y, "y")
     check_matching_rows(X, y)
+    device = device_of(net)
+    X, y = to_device(X, device), to_device(y, device)
     names = [name for name, _ in net.named_parameters()]
     if sorted(history.params[0]) != sorted(names):
         raise ValueError(
@@ -523,13 +630,10 @@ def replay(
     try:
         with torch.no_grad():
             for epoch, params in zip(history.epoch, history.params, strict=True):
-                yhat = torch.func.functional_call(net, params, (X,))
-                if yhat.shape != y.shape:
-                    raise ValueError(
-                        f"net(X) has shape {tuple(yhat.shape)} but y has shape "
-                        f"{tuple(y.shape)}; they must match"
-                    )
-                out.record(epoch, float(loss_fn(yhat, y)), yhat, params)
+                on_device = {k: to_device(v, device) for k, v in params.items()}
+                yhat = torch.func.functional_call(net, on_device, (X,))
+                _check_output(yhat, y)
+                out.record(epoch, float(_scalar_loss(loss_fn(yhat, y))), yhat, params)
     finally:
         net.train(was_training)
     return out
