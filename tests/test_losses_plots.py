@@ -85,6 +85,12 @@ def test_losses_refuse_to_broadcast_a_column_against_a_row(name):
             "yhat must have a floating dtype",
         ),
         (lambda: losses.mse([0.5], torch.tensor([0.5])), TypeError, "yhat must be a torch.Tensor"),
+        (
+            lambda: losses.bce(torch.tensor([1.5, 0.5]), torch.tensor([1.0, 0.0])),
+            ValueError,  # was a RuntimeError from inside PyTorch
+            r"yhat \(probabilities; for logits use bce_with_logits\) must lie in \[0, 1\], got "
+            r"values such as \[1.5\]",
+        ),
         (lambda: losses.resolve_loss("mae"), ValueError, "loss must be one of"),
     ],
 )
@@ -207,9 +213,27 @@ def test_history_plot_marks_divergence():
         (lambda r: plots.plot_surface(r[3], ax=plt.figure().add_subplot()), ValueError, "3-D axes"),
         (lambda r: plots.plot_history([1, 2]), TypeError, "History"),
         (lambda r: plots.plot_history(History()), ValueError, "empty"),
+        (
+            lambda r: plots.plot_history(
+                History([0, 1], [2.0, 0.0], [torch.zeros(1)] * 2, [{}] * 2), log=True
+            ),
+            ValueError,  # a log axis would silently drop the zero
+            r"log=True needs losses > 0, got 0 at epoch 1",
+        ),
+        (
+            lambda r: plots.plot_heatmap_overlay(np.zeros((4, 4)), np.full((2, 2), np.nan)),
+            ValueError,
+            r"heat must contain finite numbers, got only nan/inf in shape \(2, 2\)",
+        ),
     ],
 )
 def test_plot_bad_input(run, call, err, match):
     with pytest.raises(err, match=match):
         call(run)
     plt.close("all")
+
+
+def test_bce_of_a_diverged_model_is_nan_not_an_error():
+    yhat = torch.tensor([0.5, float("nan")], requires_grad=True)
+    loss = losses.bce(yhat, torch.tensor([1.0, 0.0]))
+    assert math.isnan(loss.item()) and loss.requires_grad

@@ -221,11 +221,15 @@ def test_surface_ignores_autograd_on_inputs():
     assert not s.loss.requires_grad and s.loss.shape == (2, 2)
 
 
-def test_loss_at_is_the_surface_at_one_point():
+def test_loss_at_equals_the_loop_at_single_points():
+    """loss_at against the float64 loop (not against loss_surface, which it calls)."""
     x, y, _ = logistic_toy()
-    w0, w1 = torch.arange(-10, 3, 0.45), torch.arange(-1, 10, 0.45)
     for loss in ("mse", "bce"):
-        s = loss_surface(x, y, w0, w1, model="logistic", loss=loss)
-        for i, j in [(0, 0), (5, 20), (28, 24)]:
-            point = loss_at(x, y, float(w0[i]), float(w1[j]), model="logistic", loss=loss)
-            assert point == pytest.approx(float(s.loss[i, j]), rel=1e-14)
+        for w0, w1 in [(-10.0, -1.0), (-7.75, 8.0), (2.6, 9.8)]:
+            point = loss_at(x, y, w0, w1, model="logistic", loss=loss)
+            ref = reference(x, y, [w0], [w1], "logistic", loss)[0, 0]
+            assert point == pytest.approx(ref, rel=1e-12)
+    # a hand-computed case: one point x = 0, y = 1, at (0, 0): p = 1/2, BCE = log 2
+    one = torch.tensor([[0.0]]), torch.tensor([[1.0]])
+    assert loss_at(*one, 0.0, 0.0, model="logistic", loss="bce") == pytest.approx(math.log(2))
+    assert loss_at(*one, 0.0, 0.0, model="logistic", loss="mse") == pytest.approx(0.25)

@@ -44,10 +44,13 @@ def bce(yhat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Binary cross-entropy of probabilities, ``-mean(y log yhat + (1 - y) log(1 - yhat))``.
 
     ``yhat`` and ``y`` of the same shape, both in [0, 1] (``y`` may be 0/1 labels or
-    probabilities).
+    probabilities). A ``nan`` in ``yhat`` (a diverged model) gives ``nan``, not an error.
     """
     _check_pair(yhat, y)
     check_unit_interval(y, "y", "labels")
+    if bool(yhat.detach().isnan().any()):
+        return yhat.sum() * torch.nan  # nan, still connected to the graph
+    check_unit_interval(yhat, "yhat", "probabilities; for logits use bce_with_logits")
     return F.binary_cross_entropy(yhat, y)
 
 

@@ -208,6 +208,12 @@ def plot_history(
     loss = np.asarray(history.loss, dtype=float)
     ok = np.isfinite(loss)
     label = "loss" if history.lr is None else f"loss (lr = {history.lr:g})"
+    if log and bool((loss[ok] <= 0).any()):
+        first = int(np.flatnonzero(ok & (loss <= 0))[0])
+        raise ValueError(
+            f"log=True needs losses > 0, got {loss[first]:g} at epoch {epochs[first]}; "
+            "plot with log=False"
+        )
     ax.plot(epochs[ok], loss[ok], "-o", ms=2, label=label)
     if history.diverged:
         ax.axvline(epochs[-1], color="red", ls=":", label=f"diverged at epoch {epochs[-1]}")
@@ -336,6 +342,8 @@ def plot_heatmap_overlay(
     """
     img = _image_2d(image, "image")
     h = _image_2d(heat, "heat")
+    if not np.isfinite(h).any():
+        raise ValueError(f"heat must contain finite numbers, got only nan/inf in shape {h.shape}")
     alpha = check_real(alpha, "alpha")
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
