@@ -5,6 +5,7 @@ dlbasics.rnn helpers with their error messages, and the numbers the executed pos
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -12,6 +13,8 @@ import torch
 from torch import nn
 
 from dlbasics.rnn import CharNet, encode, next_char_data, one_hot, plot_states, vocabulary
+
+QMD = Path(__file__).resolve().parents[1] / "posts" / "12-rnn-next-character" / "index.qmd"
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -245,14 +248,115 @@ def test_post_saturation_and_parameter_counts(executed_post) -> None:
     assert "LSTM: recurrent layer 64, whole CharNet 76" in shown
 
 
-def test_post_has_four_exercises_with_executed_solutions(executed_post) -> None:
-    from pathlib import Path
+def _lstm_loop_float64(X: torch.Tensor, lstm: nn.LSTM) -> torch.Tensor:
+    """The LSTM recurrence of the post written out in float64, gates in PyTorch's i, f, g, o order."""
+    W_ih, W_hh = lstm.weight_ih_l0.detach().double(), lstm.weight_hh_l0.detach().double()
+    b = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().double()
+    k = W_hh.shape[1]
+    h, c, out = torch.zeros(k, dtype=torch.float64), torch.zeros(k, dtype=torch.float64), []
+    for x in X.double():
+        z = W_ih @ x + W_hh @ h + b
+        i, f = 1 / (1 + torch.exp(-z[:k])), 1 / (1 + torch.exp(-z[k : 2 * k]))
+        g, o = torch.tanh(z[2 * k : 3 * k]), 1 / (1 + torch.exp(-z[3 * k :]))
+        c = f * c + i * g
+        h = o * torch.tanh(c)
+        out.append(h)
+    return torch.stack(out)
 
-    text = (Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd").read_text()
-    solutions = text.split('::: {.callout-tip collapse="true"}\n## Solution')[1:]
-    assert len(solutions) >= 4
-    assert all("```{python}" in s.split("\n:::")[0] for s in solutions)
-    nb = executed_post(POST)
-    figures = [c for c in nb.cells if c.cell_type == "code" and "#| label: fig-" in c.source]
-    assert len(figures) == 2
-    assert all("#| fig-cap:" in c.source and "#| fig-alt:" in c.source for c in figures)
+
+def test_charnet_lstm_hidden_states_equal_the_recurrence_written_out() -> None:
+    X, _, vocab = next_char_data("abcabC" * 3)
+    torch.manual_seed(43052)
+    net = CharNet(len(vocab), 2, kind="lstm")
+    with torch.no_grad():
+        states = net.hidden_states(X)
+        logits = net(X)
+    reference = _lstm_loop_float64(X, net.rnn)
+    torch.testing.assert_close(states.double(), reference, atol=1e-6, rtol=0)
+    readout = reference @ net.linr.weight.detach().double().T + net.linr.bias.detach().double()
+    torch.testing.assert_close(logits.double(), readout, atol=1e-6, rtol=0)
+
+
+@pytest.mark.slow
+def test_post_vanishing_gradients_shapes_and_generation(executed_post) -> None:
+    shown = printed(executed_post(POST))
+    norms = {}
+    for kind in ("RNN", "LSTM"):
+        line = re.search(rf"^{kind} *: (k=1: .*)$", shown, re.M).group(1)
+        norms[kind] = [float(v) for v in re.findall(r"k=\d: (\S+)", line)]
+        assert len(norms[kind]) == 6
+    rnn, lstm = norms["RNN"], norms["LSTM"]
+    # the RNN's link keeps falling, by orders of magnitude over six steps; the LSTM's cell
+    # state keeps a link at least a hundred times stronger three steps back
+    assert all(b < a for a, b in zip(rnn, rnn[1:]))
+    assert rnn[1] < rnn[0] / 3 and rnn[5] < 1e-6 * rnn[0]
+    assert lstm[2] > 100 * rnn[2] and lstm[0] / lstm[1] < rnn[0] / rnn[1]
+    # shapes of nn.RNN / nn.LSTM, checked against what the text says
+    assert "batch_first=True:  input (3, 6, 4) -> output (3, 6, 2)  h_n (1, 3, 2)" in shown
+    assert "last step of output equals h_n: True" in shown
+    assert "batch_first=False: input (6, 3, 4) -> output (6, 3, 2)  same numbers: True" in shown
+    assert "LSTM: output (3, 6, 2)  h_n (1, 3, 2)  c_n (1, 3, 2)" in shown
+    # generation: the LSTM repeats abcabC; the RNN is right everywhere except after b
+    lstm_text = re.search(r"^LSTM: ([abcC]+)$", shown, re.M).group(1)
+    rnn_text = re.search(r"^RNN : ([abcC]+)$", shown, re.M).group(1)
+    assert len(lstm_text) == len(rnn_text) == 36
+    assert lstm_text == ("abcabC" * 6)[:36]
+    for prev, nxt in zip(rnn_text, rnn_text[1:]):
+        expected = {"a": "b", "c": "a", "C": "a"}.get(prev)
+        assert nxt == expected if expected else nxt in "cC"
+
+
+def self_check_answers() -> list[str]:
+    section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
+    pattern = r"::: \{\.callout-note collapse=\"true\"\}\n## Answer\n\n?(.*?)\n:::"
+    return re.findall(pattern, section, re.S)
+
+
+def test_self_check_answers_are_what_pytorch_computes() -> None:
+    answers = self_check_answers()
+    assert len(answers) == 6
+
+    # 1. shapes with batch_first=True
+    output, h_n = nn.RNN(5, 8, batch_first=True)(torch.zeros(16, 20, 5))
+    assert tuple(output.shape) == (16, 20, 8) and tuple(h_n.shape) == (1, 16, 8)
+    assert answers[0].startswith("`output` is `(16, 20, 8)`") and "`(1, 16, 8)`" in answers[0]
+
+    # 2. parameter counts: k (V + k + 2) and four times that
+    n_rnn = sum(p.numel() for p in nn.RNN(10, 3).parameters())
+    n_lstm = sum(p.numel() for p in nn.LSTM(10, 3).parameters())
+    assert n_rnn == 3 * (10 + 3 + 2) == 45 and n_lstm == 4 * n_rnn == 180
+    assert answers[1].startswith("45 and 180.")
+
+    # 3. the memoryless ceiling of "aab" * 50, counted pair by pair
+    text = "aab" * 50
+    pairs: dict[str, dict[str, int]] = {}
+    for a, b in zip(text, text[1:]):
+        pairs.setdefault(a, {}).setdefault(b, 0)
+        pairs[a][b] += 1
+    best = sum(max(successors.values()) for successors in pairs.values())
+    assert (best, len(text) - 1) == (99, 149)
+    stated = " ".join(answers[2].split())  # the answer's words, line breaks folded
+    assert f"{best} of the {len(text) - 1} pairs, {best / (len(text) - 1):.3f}" in stated
+
+    # 4. a state of None at every step makes the LSTM memoryless
+    torch.manual_seed(0)
+    lstm = nn.LSTM(4, 2)
+    x = torch.eye(4)[:1]
+    with torch.no_grad():
+        _, state = lstm(x, None)
+        carried, _ = lstm(x, state)
+        restarted, _ = lstm(x, None)
+        first, _ = lstm(x, None)
+    assert torch.equal(restarted, first) and not torch.equal(carried, first)
+    assert "`model.rnn(x, state)`" in answers[3]
+
+    # 5. teacher forcing: the inputs are the text, the targets the text shifted by one
+    X, Y, vocab = next_char_data("abcabC" * 50)
+    assert torch.equal(X[1:], Y[:-1])
+    assert answers[4].startswith("The true character")
+
+    # 6. f = 1, i = 0 carries the cell state
+    c_prev, g = torch.tensor([0.3, -0.7]), torch.tensor([0.9, 0.1])
+    f, i = torch.ones(2), torch.zeros(2)
+    assert torch.equal(f * c_prev + i * g, c_prev)
+    assert "\\mathbf f_t \\approx 1$ and input gate $\\mathbf i_t \\approx 0$" in answers[5]
