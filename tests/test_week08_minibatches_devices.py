@@ -1,8 +1,10 @@
 """Week 8: mini-batches, DataLoader and devices.
 
 Unit checks of what the post teaches (batch counts, shuffling, unbiased batch gradients,
-devices) against formulas, and the executed post's printed numbers against independent
-float64 references: least squares by numpy, gradient descent by a numpy loop.
+devices) against formulas, the executed post's printed numbers against independent
+float64 references (least squares by numpy, gradient descent by a numpy loop and on
+MNIST in float64), the orderings the MNIST comparison claims, and the self-check answers
+recomputed.
 """
 
 from __future__ import annotations
@@ -184,7 +186,9 @@ def test_gradient_descent_matches_a_float64_loop(shown: str) -> None:
     # and it never raises the loss, as lr < 2 / lambda_max promises
     losses = [r[2] for r in ref]
     assert all(b <= a for a, b in zip(losses, losses[1:], strict=False))
-    assert "full batch: the full-data loss went up in    0 of 320 updates" in shown
+    assert (
+        "full batch: the full-data loss went up in    0 of 320 updates (0 of the last 10)" in shown
+    )
 
 
 @pytest.mark.slow
@@ -217,12 +221,13 @@ def test_batch_steps_raise_the_loss_and_batch_1_never_settles(shown: str) -> Non
     best = float(np.mean((y - A @ w) ** 2))
     ranges = {}
     for name in ("batch 32", "batch 1"):
-        ups, total, lo, hi = numbers(
-            rf"{name}: the full-data loss went up in +(\d+) of (\d+) updates; over the last "
-            r"\d+ updates it ranged ([\d.]+) to ([\d.]+)",
+        ups, total, ups_last, last, lo, hi = numbers(
+            rf"{name}: the full-data loss went up in +(\d+) of (\d+) updates \((\d+) of the "
+            r"last (\d+)\); over the last \d+ updates it ranged ([\d.]+) to ([\d.]+)",
             shown,
         )
         assert 0 < ups < total
+        assert 0 < ups_last < last  # still going up and down in the last epoch (self-check 5)
         ranges[name] = (lo, hi)
     assert ranges["batch 32"][1] < 1.1 * best
     assert ranges["batch 1"][1] > 2 * best
@@ -230,17 +235,18 @@ def test_batch_steps_raise_the_loss_and_batch_1_never_settles(shown: str) -> Non
 
 @pytest.mark.slow
 def test_device_agnostic_table_runs_the_same_loop(shown: str) -> None:
-    assert re.search(r"training on: (cpu|cuda)\n", shown)
-    rows = _runs(shown)
+    device = re.search(r"training on: (cpu|cuda)\n", shown).group(1)
+    # .to(device) returns the tensor itself when it is already there
+    assert f"same tensor: {device == 'cpu'}" in shown
     table = {}
     for m in (1, 32, 1000):
         per, _seconds, loss = numbers(rf"\n +{m} +(\d+) +([\d.]+) +([\d.]+)\n", shown)
         assert per == math.ceil(1000 / m)
         table[m] = loss
-    # fit_epochs from the same seed gives the hand-written loop's first-epoch losses
-    assert table[32] == pytest.approx(rows["batch 32"]["e1"], abs=2e-3)
-    assert table[1] == pytest.approx(rows["batch 1"]["e1"], abs=2e-3)
+    # one epoch of the same loop: the full batch is one gradient-descent step (the order of
+    # the rows does not change the mean gradient); small batches get much further
     assert table[1000] == pytest.approx(_gd_float64(1)[1][2], rel=1e-3)
+    assert table[32] < table[1000] / 2 and table[1] < table[1000] / 2
 
 
 @pytest.mark.slow
@@ -256,6 +262,8 @@ def test_exercise_answers(shown: str) -> None:
     ref = _mse_grad(x, y, -0.8470292091369629, -0.3466869592666626)
     np.testing.assert_allclose(full, ref, rtol=1e-4)
     np.testing.assert_allclose(mean, ref, rtol=1e-4)
+    # exercise 4: the timing helper ran (it synchronizes only on a GPU)
+    assert re.search(r"100 products of 200 x 200 matrices on (cpu|cuda): [\d.]+ s", shown)
 
 
 @pytest.mark.slow
@@ -273,3 +281,124 @@ def test_animation_compares_both_runs(executed_post) -> None:
     assert 'data-frames="11"' in anim[0] and 'class="dla-more"' in anim[0]
     assert "full batch, update 10: loss = " in anim[0]
     assert "batch 32, update 320: loss = " in anim[0]
+
+
+# ------------------------------------------------------- MNIST: GD against mini-batches
+
+
+def _mnist_table(shown: str) -> dict[str, dict[str, float]]:
+    rows = {}
+    for name in ("GD", "SGD", "GD, same updates"):
+        epochs, updates, seconds, train, test = numbers(
+            rf"\n *{re.escape(name)} +(\d+) +(\d+) +([\d.]+) +([\d.]+) +([\d.]+)\n", shown
+        )
+        rows[name] = {"epochs": epochs, "updates": updates, "seconds": seconds,
+                      "train": train, "test": test}  # fmt: skip
+    return rows
+
+
+@pytest.mark.slow
+def test_mnist_subset_has_a_fixed_size(shown: str) -> None:
+    assert "training: (1000, 784) (1000, 1)   test: (2115, 784)" in shown
+
+
+@pytest.mark.slow
+def test_mnist_counts_epochs_and_updates(shown: str) -> None:
+    rows = _mnist_table(shown)
+    assert (rows["GD"]["epochs"], rows["GD"]["updates"]) == (100, 100)
+    assert (rows["SGD"]["epochs"], rows["SGD"]["updates"]) == (100, 100 * math.ceil(1000 / 100))
+    assert rows["GD, same updates"]["updates"] == rows["SGD"]["updates"] == 1000
+    assert all(r["seconds"] > 0 for r in rows.values())
+
+
+@pytest.mark.slow
+def test_mnist_same_epochs_minibatches_win_same_updates_they_tie(shown: str) -> None:
+    rows = _mnist_table(shown)
+    for split in ("train", "test"):
+        # the same 100 epochs: mini-batches far ahead of gradient descent
+        assert rows["SGD"][split] > rows["GD"][split] + 0.2
+        assert rows["SGD"][split] > 0.97 and rows["GD"][split] < 0.9
+        # the same 1,000 updates: within a fraction of a percent (the post says so)
+        assert abs(rows["SGD"][split] - rows["GD, same updates"][split]) < 0.005
+
+
+def _gd_mnist_float64(epochs: int) -> float:
+    """Test accuracy of the post's gradient-descent run, recomputed in float64."""
+    from dlbasics.data import mnist
+
+    X, digit = mnist(train=True, digits=(0, 1))
+    keep = torch.cat([torch.nonzero(digit == d)[:500, 0] for d in (0, 1)])
+    X, y = X[keep].double(), (digit[keep] == 1).double().reshape(-1, 1)
+    XX, digit_test = mnist(train=False, digits=(0, 1))
+    torch.manual_seed(1)
+    first, second = nn.Linear(784, 32), nn.Linear(32, 1)
+    W1, b1 = first.weight.detach().double().T, first.bias.detach().double()
+    W2, b2 = second.weight.detach().double().T, second.bias.detach().double()
+    for _ in range(epochs):  # backpropagation written out: BCE of sigmoid(relu(X W1 + b1) W2 + b2)
+        h = (X @ W1 + b1).clamp(min=0)
+        p = torch.sigmoid(h @ W2 + b2)
+        d2 = (p - y) / len(X)  # d mean-BCE / d logit
+        dh = (d2 @ W2.T) * (h > 0)
+        W2, b2, W1, b1 = (W2 - 0.001 * h.T @ d2, b2 - 0.001 * d2.sum(0),
+                          W1 - 0.001 * X.T @ dh, b1 - 0.001 * dh.sum(0))  # fmt: skip
+    p = torch.sigmoid((XX.double() @ W1 + b1).clamp(min=0) @ W2 + b2)
+    return ((p > 0.5).double() == (digit_test == 1).double().reshape(-1, 1)).double().mean().item()
+
+
+@pytest.mark.slow
+def test_mnist_gradient_descent_matches_a_float64_loop(shown: str) -> None:
+    assert _mnist_table(shown)["GD"]["test"] == pytest.approx(_gd_mnist_float64(100), abs=0.005)
+
+
+# ------------------------------------------------------------------ the self-check
+
+
+def self_check_answers() -> list[str]:
+    """The text of each answer of the post's self-check, in order."""
+    section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
+    return re.findall(
+        r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S
+    )
+
+
+def test_self_check_answers_are_what_torch_computes() -> None:
+    answers = self_check_answers()
+    assert len(answers) == 5
+
+    # 1. 2,115 test images in batches of 256
+    ds = TensorDataset(torch.zeros(2115, 1), torch.zeros(2115, 1))
+    sizes = [len(xb) for xb, _ in DataLoader(ds, batch_size=256)]
+    assert (len(sizes), sizes[-1]) == (9, 67) == (math.ceil(2115 / 256), 2115 - 8 * 256)
+    assert answers[0].startswith("9 batches, the last with 67 images.")
+
+    # 2. .to the device a tensor is already on returns the tensor itself
+    t = torch.zeros(3)
+    u = t.to("cpu")
+    u[0] = 1.0
+    assert u is t and t.tolist() == [1.0, 0.0, 0.0]
+    assert answers[1].startswith("`tensor([1., 0., 0.])`.")
+
+    # 3. xb.to(device) without assignment leaves xb where it was: a device mismatch
+    net = nn.Linear(1, 1).to("meta")  # "meta" stands in for a second device
+    xb = torch.ones(4, 1)
+    xb.to("meta")
+    assert xb.device.type == "cpu"
+    with pytest.raises(RuntimeError):
+        net(xb)
+    assert net(xb.to("meta")).device.type == "meta"
+    assert answers[2].startswith("`xb.to(device)` returns the moved batch but does not change")
+    assert "`xb = xb.to(device)`" in answers[2]
+
+    # 4. 1,000 images, batches of 100, 100 epochs
+    dl = DataLoader(TensorDataset(torch.zeros(1000, 1)), batch_size=100)
+    assert len(dl) * 100 == 1000
+    assert answers[3].startswith("1,000 updates, and 1,000 epochs of gradient descent.")
+
+    # 5. at the least-squares minimum the batch gradients average to zero but are not zero
+    x, y = _data()
+    A = np.column_stack([np.ones_like(x), x])
+    w, *_ = np.linalg.lstsq(A, y, rcond=None)
+    grads = np.array([_mse_grad(x[i : i + 32], y[i : i + 32], *w) for i in range(0, 992, 32)])
+    assert np.abs(_mse_grad(x, y, *w)).max() < 1e-9
+    assert np.abs(grads).max() > 0.1
+    assert answers[4].startswith("No. At the minimum of the full loss only the *average*")
