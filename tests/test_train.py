@@ -332,7 +332,8 @@ def test_fit_epochs_evaluates_in_eval_mode_and_restores_the_callers_mode(mode) -
     ce = sum(math.log(sum(math.exp(v) for v in r)) - r[t] for r, t in zip(rows, y.tolist())) / 64
     assert log["train_loss"][-1] == pytest.approx(ce, rel=1e-5)
     correct = sum(int(r[1] > r[0]) == t for r, t in zip(rows, y.tolist(), strict=True))
-    assert log["train_acc"][-1] == correct / 64  # exact: a count over 64
+    near_ties = sum(abs(r[1] - r[0]) < 1e-5 for r in rows)  # float32 may break them otherwise
+    assert abs(log["train_acc"][-1] * 64 - correct) <= near_ties  # a count over 64
     with pytest.raises(KeyError, match="recorded"):
         log["test_loss"]
 
