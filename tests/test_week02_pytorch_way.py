@@ -2,24 +2,28 @@
 
 The references are written out here with numpy in float64: the SSE/MSE gradient formula,
 Week 1's hand-written update, Adam's update (Kingma & Ba, Algorithm 1), and the lecture's
-printed numbers (DL2024 02wk-2: data, gradient, first update).
+printed numbers (DL2026 04wk and DL2024 02wk-2: data, gradient, first update). The autograd
+warm-ups and the redundant bias (DL2026 04wk) are checked against derivatives by hand and
+per-coordinate gradient descent. Printed numbers are compared with tolerances, never pinned.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-from post_output import animation_sizes, printed
+from post_output import animation_sizes, number, numbers, printed
 from torch import nn
 
 from dlbasics.data import regression_data
 from dlbasics.train import fit, gradient_descent
 
 POST = "02-pytorch-way"
+QMD = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
 N = 100
 
 
@@ -278,6 +282,127 @@ def test_exercise_ten_times_larger_x_breaks_sgd_but_not_adam(data):
             assert np.abs(run.param_path().w0_w1()[-1] - ls).max() < 0.01
 
 
+# ----------------------------------------------------------------- autograd warm-ups (04wk)
+
+
+def test_autograd_warm_ups_by_hand():
+    x = torch.tensor(2.0, requires_grad=True)
+    y = x**3
+    (2 * y).backward()
+    assert x.grad.item() == 6 * 2.0**2 == 24
+    assert x.is_leaf and not y.is_leaf and y.grad_fn is not None
+    with warnings.catch_warnings():  # reading .grad of a non-leaf warns
+        warnings.simplefilter("ignore")
+        assert y.grad is None
+    w = torch.tensor([2.5, 2.5], requires_grad=True)
+    ((w[0] + 2 * w[1]) ** 2).backward()
+    assert w.grad.tolist() == [2 * 7.5 * 1, 2 * 7.5 * 2] == [15.0, 30.0]
+
+
+def test_gradients_accumulate_until_cleared():
+    x = torch.tensor(2.0, requires_grad=True)
+    (x**2).backward()
+    with torch.no_grad():
+        x.fill_(3.0)
+    (x**2).backward()
+    assert x.grad.item() == 2 * 2.0 + 2 * 3.0 == 10
+    x.grad = None
+    (x**2).backward()
+    assert x.grad.item() == 6
+
+
+def test_detach_and_no_grad_leave_the_record():
+    w = torch.tensor(1.5, requires_grad=True)
+    u = 4 * w
+    assert u.requires_grad and not u.detach().requires_grad
+    with torch.no_grad():
+        assert not (4 * w).requires_grad
+    with pytest.raises(RuntimeError, match="requires grad"):
+        u.numpy()
+    assert u.detach().numpy() == 6.0
+
+
+def test_zero_grad_sets_none_since_2_0_and_zeros_on_request():
+    assert int(torch.__version__.split(".")[0]) >= 2
+    net = nn.Linear(1, 1)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    net(torch.ones(1, 1)).sum().backward()
+    optimizer.zero_grad()
+    assert net.weight.grad is None
+    net(torch.ones(1, 1)).sum().backward()
+    optimizer.zero_grad(set_to_none=False)
+    assert net.weight.grad is not None and net.weight.grad.item() == 0.0
+
+
+# ---------------------------------------------------------------------- the redundant bias
+
+
+def redundant_bias_run(X, y, bias0: float, steps: int = 30) -> tuple[float, float, float]:
+    """(w0, b, w1) after ``steps`` SGD updates of nn.Linear(2, 1) on X with its ones column."""
+    net = nn.Linear(2, 1)
+    with torch.no_grad():
+        net.weight.copy_(torch.tensor([[-5.0, 10.0]]))
+        net.bias.fill_(bias0)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    for _ in range(steps):
+        nn.MSELoss()(net(X), y).backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    (w0, w1), b = net.weight.detach().flatten().tolist(), net.bias.item()
+    return w0, b, w1
+
+
+def test_a_bias_next_to_a_ones_column_keeps_b_minus_w0_and_doubles_the_intercept_rate(data):
+    X, _, y = data
+    Xn, yn = np64(X, y)
+    # reference: gradient descent on (w0, w1) in float64 with learning rates (0.2, 0.1)
+    W = np.array([-5.0, 10.0])
+    for _ in range(30):
+        W = W - np.array([0.2, 0.1]) * sse_grad64(Xn, yn, W) / N
+    for bias0 in (0.0, 3.0):
+        w0, b, w1 = redundant_bias_run(X, y, bias0)
+        assert b - w0 == pytest.approx(bias0 + 5.0, abs=1e-4)
+    w0, b, w1 = redundant_bias_run(X, y, 0.0)
+    assert [w0 + b, w1] == pytest.approx(W.tolist(), abs=1e-3)
+    # closer to least squares than the plain four-step loop after 30 updates
+    ls = np.linalg.lstsq(Xn, yn, rcond=None)[0]
+    plain = four_step_path(X[:, [1]], y, lambda p: torch.optim.SGD(p, lr=0.1), nn.MSELoss(), 30)
+    assert abs(w0 + b - ls[0]) < abs(plain[-1][0] - ls[0])
+    # the lecture (random starting bias) printed w0 + b = 2.4447, w1 = 4.0080: same line
+    assert [w0 + b, w1] == pytest.approx([2.4447, 4.0080], abs=1e-3)
+
+
+# --------------------------------------------------------------------- Adam's step size
+
+
+def test_adam_step_can_exceed_lr_but_not_the_papers_bound():
+    """After 1000 zero gradients a gradient of 1 moves the parameter by about 2.5 lr."""
+    b1, b2, lr = 0.9, 0.999, 0.1
+    path = adam64(lambda W, g=iter([0.0] * 1000 + [1.0]): np.array([next(g)]), [0.0], lr, 1001)
+    step = abs(path[-1] - path[-2])[0]
+    t = 1001
+    m_hat, v_hat = (1 - b1) / (1 - b1**t), (1 - b2) / (1 - b2**t)
+    assert step == pytest.approx(lr * m_hat / np.sqrt(v_hat), rel=1e-6)
+    assert 2 * lr < step <= lr * (1 - b1) / np.sqrt(1 - b2)
+    torch_path = []  # torch.optim.Adam agrees
+    w = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.Adam([w], lr=lr)
+    for g in [0.0] * 1000 + [1.0]:
+        w.grad = torch.tensor([g])
+        optimizer.step()
+        torch_path.append(w.item())
+    assert abs(torch_path[-1] - torch_path[-2]) == pytest.approx(step, rel=1e-4)
+
+
+def test_adam_steps_on_the_line_stay_near_lr_and_shrink_near_the_minimum(data):
+    X, _, y = data
+    Xn, yn = np64(X, y)
+    path = adam64(lambda W: sse_grad64(Xn, yn, W) / N, [-5.0, 10.0], lr=0.1, steps=1000)
+    steps = np.abs(np.diff(path, axis=0)).max(axis=1)
+    assert steps.max() <= 0.1 * (1 + 1e-6)
+    assert steps[-50:].max() < 1e-3  # not stuck at lr-sized hops near the minimum
+
+
 # ------------------------------------------------------------------------- the executed post
 
 
@@ -285,31 +410,99 @@ def test_exercise_ten_times_larger_x_breaks_sgd_but_not_adam(data):
 def test_executed_post_shows_the_promised_numbers(executed_post):
     nb = executed_post(POST)
     shown, anims = printed(nb), animation_sizes(nb)
-    assert shown.count("tensor([2.4290, 4.0144])") == 2  # SSE lr 0.001 and MSE lr 0.1
-    assert "net(X)[:5]:  tensor([-29.8211, -28.6215, -24.9730, -21.2394, -19.7919])" in shown
-    assert "grads = [-13.4225, 11.8893]" in shown
-    assert "after step             (b, w) = (-3.6577, 8.8111)" in shown
-    assert "after zero_grad        (b, w) = (-3.6577, 8.8111)   grads = [None, None]" in shown
-    assert "the PyTorch way, 30 updates: (b, w) = (2.4290, 4.0144)" in shown
-    diff = float(re.search(r"largest difference over all 31 states: ([0-9.e+-]+)", shown)[1])
-    assert diff < 1e-5
-    assert "first step, torch.optim.Adam: [-4.9  9.9]" in shown
-    for pattern in (r"largest difference over 200 steps: ([0-9.e+-]+)",
-                    r"Adam on SSE vs Adam on MSE, largest difference: ([0-9.e+-]+)"):  # fmt: skip
-        assert float(re.search(pattern, shown)[1]) < 1e-5
-    assert "SGD: first within 1% of the smallest MSE (0.2636) after 26 updates" in shown
-    assert "Adam: first within 1% of the smallest MSE (0.2636) after 146 updates" in shown
+    # autograd warm-ups: exact
+    assert "x.grad = tensor(24.)" in shown and "y.grad: None" in shown
+    assert "w.grad = tensor([15., 30.])" in shown
+    assert "after backward at x = 3: tensor(10.)" in shown and "cleared first:           tensor(6.)" in shown
+    assert "u.numpy() fails:" in shown
+    pair = r"tensor\(\[([-0-9.]+),\s*([-0-9.]+)\]\)"
+    assert numbers(r"by hand, SSE, lr = 0\.001: " + pair, shown) == pytest.approx([2.4290, 4.0144], abs=1e-3)
+    assert numbers(r"by hand, MSE, lr = 0\.1:\s+" + pair, shown) == pytest.approx([2.4290, 4.0144], abs=1e-3)
+    grads = numbers(r"after backward .*grads = \[([-0-9.]+), ([-0-9.]+)\]", shown)
+    assert grads == pytest.approx([-13.4225, 11.8893], abs=1e-3)
+    assert numbers(r"after step\s+\(b, w\) = \(([-0-9.]+), ([-0-9.]+)\)", shown) == pytest.approx(
+        [-3.6577, 8.8111], abs=1e-3
+    )
+    assert "after zero_grad" in shown and shown.count("grads = [None, None]") == 2
+    assert numbers(r"the PyTorch way, 30 updates: \(b, w\) = \(([-0-9.]+), ([-0-9.]+)\)", shown) == (
+        pytest.approx([2.4290, 4.0144], abs=1e-3)
+    )
+    assert number(r"largest difference over all 31 states: ([0-9.e+-]+)", shown) < 1e-5
+    # the redundant bias
+    gw0, gb = numbers(r"first gradients: w0 ([-0-9.]+), b ([-0-9.]+)", shown)
+    assert gw0 == gb
+    assert number(r"b - w0 = ([-0-9.]+)", shown) == pytest.approx(5.0, abs=1e-3)
+    # Adam
+    assert number(r"largest difference over 200 steps: ([0-9.e+-]+)", shown) < 1e-5
+    assert number(r"Adam on SSE vs Adam on MSE, largest difference: ([0-9.e+-]+)", shown) < 1e-5
+    assert 2.0 < number(r"step after 1000 zero gradients: [0-9.]+ = ([0-9.]+) x lr", shown) < 3.2
+    sgd_first = number(r"SGD: first within 1% of the smallest MSE \([0-9.]+\) after (\d+) updates", shown)
+    adam_first = number(r"Adam: first within 1% of the smallest MSE \([0-9.]+\) after (\d+) updates", shown)
+    assert abs(sgd_first - 26) <= 1 and abs(adam_first - 146) <= 3 and sgd_first < adam_first
+    assert number(r"largest step Adam takes in one parameter: ([0-9.]+)", shown) == pytest.approx(0.1, abs=1e-3)
     # exercises
     swings = re.search(r"MSE at updates 0, 5, 10, \.\.\., 25: \[(.*)\]", shown)[1]
     values = [float(v) for v in swings.split(",")]
     assert min(values[1:]) < 5 and max(values[1:]) > 60
-    assert "reduction='sum', lr = 0.001: (b, w) = [2.429  4.0144]" in shown
-    assert shown.count("state after 30 steps [-2.1193  7.1668]") == 3
+    assert number(r"largest difference from Week 1: ([0-9.e+-]+)", shown) < 1e-5
+    states = re.findall(r"state after 30 steps \[([-0-9.]+)\s+([-0-9.]+)\]", shown)
+    assert len(states) == 3
+    assert np.ptp(np.array(states, dtype=float), axis=0).max() < 1e-3
     assert "SGD : diverged = True" in shown
-    assert "Adam: diverged = False, final MSE = 0.2636, (b, w) = (2.448, 0.4004)" in shown
+    adam_line = numbers(r"Adam: diverged = False, final MSE = [0-9.]+, \(b, w\) = \(([-0-9.]+), ([-0-9.]+)\)", shown)
+    assert adam_line == pytest.approx([2.4459, 0.40043], abs=0.01)
     assert len(anims) == 1 and anims[0] < 300_000
 
 
+def test_prose_numbers_are_written_by_the_page() -> None:
+    text = QMD.read_text(encoding="utf-8")
+    for typed in ("between about 3 and 85", "(2.43, 4.01)", "$(2.45, 0.40)$", "after 26 updates",
+                  "Adam's 146", "$(-13.4225, 11.8893)$", "capped at"):  # fmt: skip
+        assert typed not in text, f"{typed!r} is typed by hand (or back) in the prose"
+    assert "torch.set_num_threads" not in text
+    assert "DL2026/posts/04wk" in text.split("## Autograd", 1)[0]
+
+
+def self_check_answers() -> list[str]:
+    section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
+    return re.findall(r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S)
+
+
+def test_self_check_answers_are_true_and_stated(data):
+    answers = self_check_answers()
+    assert len(answers) == 5
+    # 1. two backward calls at x = 3
+    x = torch.tensor(3.0, requires_grad=True)
+    (x**2).backward()
+    (x**2).backward()
+    assert x.grad.item() == 12.0 and f"`{x.grad!r}`" in answers[0]
+    # 2. nn.Linear(3, 2) shapes
+    net = nn.Linear(3, 2)
+    assert net.weight.shape == (2, 3) and net.bias.shape == (2,)
+    assert net(torch.zeros(5, 3)).shape == (5, 2)
+    assert answers[1].startswith("`(2, 3)`, `(2,)` and `(5, 2)`")
+    # 3. step before backward: nothing is trained
+    _, x, y = data
+    net = start_net()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    for _ in range(5):
+        loss = nn.MSELoss()(net(x), y)
+        optimizer.step()
+        loss.backward()
+        optimizer.zero_grad()
+    assert params(net).tolist() == [-5.0, 10.0]
+    assert answers[2].startswith("Nothing.")
+    # 4. bias=False forces the line through the origin; the redundant pair gets equal grads
+    assert nn.Linear(1, 1, bias=False)(torch.zeros(1, 1)).item() == 0.0
+    assert answers[3].startswith("`nn.Linear(1, 1)`") and "twice" in answers[3]
+    # 5. Adam's first step is lr against the sign of the gradient
+    w = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.Adam([w], lr=0.1)
+    w.grad = torch.tensor([-500.0])
+    optimizer.step()
+    assert w.item() == pytest.approx(0.1, abs=1e-6)
+    assert answers[4].startswith("$+0.1$") and "$+50$" in answers[4]
+
+
 def test_post_date_is_week_2() -> None:
-    qmd = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
-    assert re.search(r"^date: 2026-09-14$", qmd.read_text(encoding="utf-8"), re.M)
+    assert re.search(r"^date: 2026-09-14$", QMD.read_text(encoding="utf-8"), re.M)
