@@ -233,3 +233,17 @@ def test_loss_at_equals_the_loop_at_single_points():
     one = torch.tensor([[0.0]]), torch.tensor([[1.0]])
     assert loss_at(*one, 0.0, 0.0, model="logistic", loss="bce") == pytest.approx(math.log(2))
     assert loss_at(*one, 0.0, 0.0, model="logistic", loss="mse") == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize(
+    ("point", "err", "words"),
+    [
+        ((float("nan"), 0.0), ValueError, "w0 must be finite, got nan"),
+        ((0.0, "1"), TypeError, "w1 must be a real number, got str"),
+        ((5.0, 0.0), ValueError, r"\(w0, w1\) = \(5.0, 0.0\) lies outside the grid"),
+    ],
+)
+def test_interpolate_bad_point(point, err, words):
+    s = loss_surface(torch.zeros(3), torch.zeros(3), [-1.0, 0.0, 1.0], [-1.0, 0.0, 1.0])
+    with pytest.raises(err, match=words):
+        s.interpolate(*point)

@@ -82,6 +82,7 @@ class Surface:
 
         Raises ``ValueError`` outside the grid (use :func:`loss_at` for exact values).
         """
+        w0, w1 = check_real(w0, "w0"), check_real(w1, "w1")  # finite numbers
         g0, g1, L = self.w0.numpy(), self.w1.numpy(), self.loss.numpy()
         if not (g0.min() <= w0 <= g0.max() and g1.min() <= w1 <= g1.max()):
             raise ValueError(
