@@ -23,10 +23,14 @@ The modules, in the order a call goes through them:
 * :mod:`~dlbasics.anim.player`: the HTML ``<figure>`` and :class:`Animation`, which
   displays as Markdown inside a Quarto render and also as HTML elsewhere;
 * :mod:`~dlbasics.anim.build`: :func:`animate_training`, which ties them together.
+
+:func:`~dlbasics.anim.images.animate_images` puts a sequence of pictures (e.g. generated
+samples recorded during training) into the same player.
 """
 
 from dlbasics.anim.build import animate_training
 from dlbasics.anim.frames import Frame, frame_indices
+from dlbasics.anim.images import animate_images
 from dlbasics.anim.player import PLAYER_CLASS, Animation, display_mimetypes
 from dlbasics.anim.style import FIT_COLOR, SECOND_COLOR, TEST_COLOR, Style
 
@@ -34,6 +38,7 @@ __all__ = [
     "Animation",
     "Frame",
     "Style",
+    "animate_images",
     "animate_training",
     "display_mimetypes",
     "frame_indices",
