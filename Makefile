@@ -86,4 +86,4 @@ quarto:
 	exit 1
 
 clean:
-	rm -rf build _site .quarto .pytest_cache vendor
+	rm -rf build _site .quarto .pytest_cache
