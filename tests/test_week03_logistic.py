@@ -1,6 +1,6 @@
 """Week 3 (logistic regression as an nn.Module): dlbasics.models, data.hours_passed and the
-post's teaching claims, checked through dlbasics directly (the post itself is executed by
-tests/test_posts.py).
+post's teaching claims, checked through dlbasics directly and in the executed post's output
+(orderings and thresholds, never trained digits), plus the self-check's answers.
 
 The lecture: four students (1-4 hours studied, y = 0, 0, 1, 1), ``Linear(1, 1)`` + sigmoid,
 ``BCELoss(reduction="mean")``, SGD lr 0.01, 1000 epochs; then 1 hour is predicted below 0.5
@@ -10,10 +10,13 @@ and 7 hours above.
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
+from post_output import number, numbers, printed
 from torch import nn
 
 from dlbasics.data import SEED, hours_passed
@@ -508,3 +511,125 @@ def test_exercise_4_longer_training_is_more_confident_with_the_same_ranking():
     p_short, p_long = probs(short, ask), probs(long, ask)
     assert p_short == sorted(p_short) and p_long == sorted(p_long)
     assert p_long[0] < p_short[0] and p_long[2] > p_short[2]  # further from 1/2 at both ends
+
+
+# ------------------------------------------------------------ the executed post
+
+POST = "03-logistic-regression-module"
+QMD = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
+RUN = r"{name}\s+([-0-9.]+)\s+([-0-9.]+)\s+([-0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+([-0-9.]+)"
+
+
+def run_row(name: str, shown: str) -> dict[str, float]:
+    keys = ("loss", "w", "b", "p1", "p2", "p7", "boundary")
+    return dict(zip(keys, numbers(RUN.format(name=re.escape(name)), shown), strict=True))
+
+
+@pytest.mark.slow
+def test_executed_post_claims(executed_post) -> None:
+    shown = printed(executed_post(POST))
+    # the lecture's outcome: 1 h fail, 7 h pass; the boundary just left of 2 h
+    assert "1 h: P(pass) = " in shown and "above 0.5: False -> predict fail" in shown
+    assert "above 0.5: True -> predict pass" in shown
+    first = run_row("lr 0.01, 1000 epochs (above)", shown)
+    assert first["p1"] < 0.5 < first["p7"] and first["p7"] > 0.95
+    assert 1.8 < first["boundary"] < 2.0 and first["p2"] > 0.5  # "a pass" for 2 h
+    # more epochs: lower loss, boundary moves right, the 2 h student becomes a fail
+    longer = run_row("lr 0.01, 4000 epochs", shown)
+    assert longer["loss"] < first["loss"] and first["boundary"] < longer["boundary"] < 2.5
+    assert longer["p2"] < 0.5
+    # lr 0.04 for 1000 epochs lands where lr 0.01 for 4000 does
+    same = run_row("lr 0.04, 1000 epochs", shown)
+    assert same["boundary"] == pytest.approx(longer["boundary"], abs=0.01)
+    assert same["loss"] == pytest.approx(longer["loss"], abs=0.002)
+    big = run_row("lr 1, 1000 epochs", shown)
+    assert longer["boundary"] < big["boundary"] < 2.5 and big["loss"] < longer["loss"]
+    stuck = run_row("lr 15, 100 epochs", shown)
+    assert stuck["loss"] == 50.0 and stuck["p1"] == stuck["p2"] == stuck["p7"] == 1.0
+    # the corner start: just above 0.5 at lr 0.01, fixed by lr 0.1
+    p1_small = number(r"start w=-1, b=1, lr 0.01: P\(1 h\) = ([0-9.]+)", shown)
+    p1_large = number(r"start w=-1, b=1, lr 0.1: P\(1 h\) = ([0-9.]+)", shown)
+    assert 0.5 < p1_small < 0.51 and p1_large < 0.5
+    # exercise 1: same function; lr 15 with logits recovers
+    assert number(r"largest difference on 0..8 hours: (\S+)", shown) < 1e-5
+    assert number(r"after 100 epochs: loss ([0-9.]+)", shown) < 0.01
+    # exercise 2: sum at lr 0.01 == mean at lr 0.04
+    (ws, bs), (wm, bm) = (numbers(rf"{r}\s*: w = (\S+), b = (\S+)", shown) for r in ("sum", "mean"))
+    assert ws == pytest.approx(wm, abs=1e-5) and bs == pytest.approx(bm, abs=1e-5)
+    # exercise 3: BCE along the separating direction equals the formula
+    for a, b in re.findall(r"BCE ([0-9.]+)\s+formula ([0-9.]+)", shown):
+        assert float(a) == pytest.approx(float(b), abs=2e-6)
+
+
+def test_post_uses_no_build_machine_settings_and_no_test_talk() -> None:
+    text = QMD.read_text(encoding="utf-8")
+    assert "set_num_threads" not in text
+    assert not re.search(r"\btests?\b", text.split("\n## Self-check\n")[0])
+    assert "well-calibrated" not in text
+
+
+# ------------------------------------------------------------------ self-check
+
+
+def self_check_answer(k: int) -> str:
+    text = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
+    return re.split(r"^\d\. ", text, flags=re.M)[k]
+
+
+def test_self_check_shape() -> None:
+    text = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
+    questions = re.findall(r"^\d\. ", text, re.M)
+    answers = re.findall(r'^::: \{\.callout-note collapse="true"\}\n## Answer', text, re.M)
+    assert 4 <= len(questions) <= 6 and len(answers) == len(questions)
+
+
+def test_self_check_1_shapes() -> None:
+    net = post_class()(in_features=3)
+    out = net(torch.randn(10, 3))
+    shapes = [tuple(net.linear.weight.shape), tuple(net.linear.bias.shape), tuple(out.shape)]
+    assert shapes == [(1, 3), (1,), (10, 1)]
+    assert "`(1, 3)`, `(1,)` and `(10, 1)`" in self_check_answer(1)
+
+
+def test_self_check_2_bce_of_one_half() -> None:
+    for target in (1.0, 0.0):
+        loss = nn.BCELoss()(torch.tensor([0.5]), torch.tensor([target])).item()
+        assert loss == pytest.approx(math.log(2), rel=1e-6)
+    assert f"{math.log(2):.3f}" in self_check_answer(2) and "both cases" in self_check_answer(2)
+
+
+def test_self_check_3_gradients_accumulate_without_zero_grad() -> None:
+    X, y = hours_passed()
+    torch.manual_seed(SEED)
+    net = LogisticRegression()
+    grads = []
+    for _ in range(2):  # the question's loop, without zero_grad and without stepping
+        nn.BCELoss()(net(X), y).backward()
+        grads.append(net.linear.weight.grad.clone())
+    # by hand: d mean BCE / dw = mean((yhat - y) x), the same both times (no step taken)
+    with torch.no_grad():
+        g = ((net(X) - y) * X).mean()
+    assert grads[0].item() == pytest.approx(g.item(), rel=1e-5)
+    assert grads[1].item() == pytest.approx(2 * g.item(), rel=1e-5)
+    text = self_check_answer(3)
+    assert "zero_grad()" in text and "*adds*" in text
+
+
+def test_self_check_4_bce_loss_rejects_logits_outside_the_unit_interval() -> None:
+    with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
+        nn.BCELoss()(torch.tensor([1.5, 0.2]), torch.tensor([1.0, 0.0]))
+    nn.BCELoss()(torch.tensor([0.9, 0.2]), torch.tensor([1.0, 0.0]))  # silently accepted
+    text = self_check_answer(4)
+    assert "BCEWithLogitsLoss" in text and "all elements of input should be between 0 and 1" in text
+
+
+def test_self_check_5_sigmoid_of_20_is_one_in_float32() -> None:
+    p = torch.sigmoid(torch.tensor(20.0))
+    assert p.item() == 1.0
+    assert 1 - 1 / (1 + math.exp(-20)) == pytest.approx(2.1e-9, rel=0.02)
+    below_one = torch.nextafter(torch.tensor(1.0), torch.tensor(0.0)).item()
+    assert 1 - below_one == pytest.approx(6e-8, rel=0.01)
+    assert nn.BCELoss()(p.reshape(1), torch.zeros(1)).item() == 100.0
+    text = self_check_answer(5)
+    assert "`True`" in text and "2.1 \\cdot 10^{-9}" in text and "6 \\cdot 10^{-8}" in text
+    assert "clamps" in text and "to 100" in text
