@@ -2,7 +2,8 @@
 
 Softmax, cross-entropy and their two-class case are checked against formulas evaluated
 with Python's math module in float64; the executed post's MNIST numbers against known
-facts (the test split's digit counts, log 10) and the course's accuracy bar.
+facts (the test split's digit counts, log 10) and the course's accuracy bar; the
+self-check answers are recomputed.
 """
 
 from __future__ import annotations
@@ -180,6 +181,11 @@ def test_linear_model_reaches_85_percent_and_the_hidden_layer_more(shown: str) -
     assert abs(start - math.log(10)) < 0.1
     first = re.search(r"\n +0 +([\d.]+) +([\d.]+) +([\d.]+) +([\d.]+)\n", shown)
     assert first and all(float(v) < 0.2 for v in first.groups())
+    # after one epoch every curve is on the accuracy chart, whose axis starts at 0.75
+    one = re.search(r"\n +1 +([\d.]+) +([\d.]+) +([\d.]+) +([\d.]+)\n", shown)
+    assert one and all(float(v) > 0.75 for v in one.groups())
+    # the hidden layer ends ahead on the test images, as the prose's positive gap says
+    assert hidden - linear > 0
 
 
 @pytest.mark.slow
@@ -224,3 +230,119 @@ def test_exercise_answers(shown: str) -> None:
 def test_post_names_no_detail_of_the_machine_that_built_it() -> None:
     text = QMD.read_text(encoding="utf-8")
     assert not re.search(r"\b5,?000\b|\b500 (images|per)", text)
+
+
+# ------------------------------------------- log_softmax + NLLLoss, sigmoid + BCELoss
+
+
+def test_log_softmax_and_nll_is_cross_entropy() -> None:
+    u, y = torch.tensor(LECTURE_U), torch.tensor(LECTURE_Y)
+    ref = _cross_entropy_ref(LECTURE_U, LECTURE_Y)
+    assert nn.NLLLoss()(F.log_softmax(u, dim=1), y).item() == pytest.approx(ref, abs=1e-6)
+    big, truth = torch.tensor([[1000.0, 0.0]]), torch.tensor([1])
+    assert nn.NLLLoss()(F.log_softmax(big, dim=1), truth).item() == pytest.approx(1000.0)
+    assert math.isinf(nn.NLLLoss()(torch.log(torch.softmax(big, dim=1)), truth).item())
+
+
+def _bce_routes(logits: list[float]) -> dict[str, tuple[list[float], list[float]]]:
+    """Loss and gradient per logit (all of class 0) by the two routes of the post."""
+    out = {}
+    for name in ("sigmoid", "logits"):
+        u = torch.tensor(logits, requires_grad=True)
+        y = torch.zeros(len(logits))
+        if name == "sigmoid":
+            loss = nn.BCELoss(reduction="none")(torch.sigmoid(u), y)
+        else:
+            loss = nn.BCEWithLogitsLoss(reduction="none")(u, y)
+        loss.sum().backward()
+        out[name] = (loss.tolist(), u.grad.tolist())
+    return out
+
+
+def test_sigmoid_then_bce_saturates_where_bce_with_logits_does_not() -> None:
+    logits = [5.0, 10.0, 20.0, 50.0]
+    routes = _bce_routes(logits)
+    exact = [math.log1p(math.exp(v)) for v in logits]  # log(1 + e^u) - 0 * u
+    grad = [1 / (1 + math.exp(-v)) for v in logits]  # sigma(u) - 0
+    assert routes["logits"][0] == pytest.approx(exact, rel=1e-6)
+    assert routes["logits"][1] == pytest.approx(grad, rel=1e-6)
+    # sigma(20) and sigma(50) round to 1 in float32: BCELoss clamps at 100, gradient 0
+    for i in (2, 3):
+        assert torch.sigmoid(torch.tensor(logits[i])).item() == 1.0
+        assert routes["sigmoid"][0][i] == 100.0 and routes["sigmoid"][1][i] == 0.0
+    assert torch.sigmoid(torch.tensor(10.0)).item() < 1.0
+    assert routes["sigmoid"][0][0] == pytest.approx(exact[0], rel=1e-3)
+
+
+@pytest.mark.slow
+def test_post_prints_both_routes(shown: str) -> None:
+    ref = _cross_entropy_ref(LECTURE_U, LECTURE_Y)
+    assert number(r"log_softmax \+ NLLLoss, lecture's rows: ([\d.]+)", shown) == pytest.approx(
+        ref, abs=1e-5
+    )
+    assert number(r"log_softmax \+ NLLLoss, logits \(1000, 0\): ([\d.]+)", shown) == 1000.0
+    assert "log of softmax + NLLLoss, logits (1000, 0): inf" in shown
+    sig = re.search(r"Sigmoid \+ BCELoss: loss \[(.*?)\], gradient \[(.*?)\]", shown)
+    assert sig and [float(v) for v in sig.group(1).split(",")][2:] == [100.0, 100.0]
+    assert [abs(float(v)) for v in sig.group(2).split(",")][2:] == [0.0, 0.0]
+    logit = re.search(r"BCEWithLogitsLoss: loss \[(.*?)\], gradient \[(.*?)\]", shown)
+    assert logit and [float(v) for v in logit.group(1).split(",")][2:] == [20.0, 50.0]
+
+
+# ------------------------------------------------------------------ the self-check
+
+
+def self_check_answers() -> list[str]:
+    """The text of each answer of the post's self-check, in order."""
+    section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
+    return re.findall(
+        r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S
+    )
+
+
+def test_self_check_answers_are_what_torch_computes() -> None:
+    answers = self_check_answers()
+    assert len(answers) == 6
+
+    # 1. shapes through the ten-class network, rows of the softmax sum to one
+    net = nn.Sequential(nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
+    out = net(torch.rand(128, 784))
+    sums = torch.softmax(out, dim=1).sum(dim=1)
+    assert tuple(out.shape) == (128, 10) and tuple(sums.shape) == (128,)
+    torch.testing.assert_close(sums, torch.ones(128))
+    assert answers[0].startswith("`(128, 10)` and `(128,)`, all ones")
+
+    # 2. a shift by 100 changes nothing; the values from the formula
+    p = torch.softmax(torch.tensor([[1.0, 2.0, 3.0], [101.0, 102.0, 103.0]]), dim=1)
+    ref = _softmax_ref([1.0, 2.0, 3.0])
+    for row in p.tolist():
+        assert row == pytest.approx(ref, abs=1e-6)
+    shown = ", ".join(f"{v:.4f}" for v in ref)
+    assert answers[1].startswith(f"Two identical rows, about `[{shown}]`.")
+
+    # 3. (n, 1) int64 labels are refused
+    with pytest.raises(RuntimeError, match="0D or 1D target tensor expected"):
+        nn.CrossEntropyLoss()(torch.randn(3, 10), torch.tensor([[3], [7], [1]]))
+    assert nn.CrossEntropyLoss()(torch.randn(3, 10), torch.tensor([[3], [7], [1]]).flatten())
+    assert answers[2].startswith(
+        "A `RuntimeError` (`0D or 1D target tensor expected, multi-target not supported`)."
+    )
+
+    # 4. equal logits: log k for every class
+    for c in range(4):
+        loss = nn.CrossEntropyLoss()(torch.zeros(1, 4), torch.tensor([c])).item()
+        assert loss == pytest.approx(math.log(4), abs=1e-6)
+    assert answers[3].startswith(f"$\\log 4 \\approx {math.log(4):.3f}$, for every true class.")
+
+    # 5. at logit 20 the sigmoid route reports 100 with gradient 0, the logit route 20 and ~1
+    routes = _bce_routes([20.0])
+    assert routes["sigmoid"] == ([100.0], [0.0])
+    assert routes["logits"][0] == pytest.approx([20.0]) and routes["logits"][1] == pytest.approx(
+        [1.0]
+    )
+    assert answers[4].startswith("`nn.BCEWithLogitsLoss()`, fed the logit itself.")
+    assert "clamped loss of 100 instead of the true 20" in answers[4]
+
+    # 6. the row of 3 counts the test images of 3
+    assert MNIST_TEST_COUNTS[3] == 1010
+    assert answers[5].startswith("The row sums to 1,010, the number of test images whose true")
