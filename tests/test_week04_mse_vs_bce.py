@@ -10,6 +10,8 @@ surface is convex on the lecture's grid and the MSE surface is not.
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -27,7 +29,10 @@ from dlbasics.surface import (
     second_differences,
 )
 from dlbasics.train import fit
+from post_output import numbers, printed
 
+POST = "04-mse-vs-bce"
+QMD = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
 PARAMS = ["0.bias", "0.weight"]  # (w0, w1) of Sequential(Linear(1, 1), Sigmoid())
 LOSS_FNS = {"mse": mse, "bce": bce}
 
@@ -282,3 +287,94 @@ def test_exercise_4_mse_along_w0_bends_down_away_from_the_middle(toy):
     (d1,) = torch.autograd.grad(((yd - torch.sigmoid(w0)) ** 2).mean(), w0, create_graph=True)
     (d2,) = torch.autograd.grad(d1, w0)
     assert float(d2) == pytest.approx(f2(2.0), rel=1e-9)
+
+
+# ------------------------------------------------------------------ the executed post
+
+
+def test_post_loop_reproduces_fit_and_its_claims_hold(executed_post, toy):
+    shown = printed(executed_post(POST))
+    pattern = r"{}: \(w0, w1\) = \(([-\d.]+), ([-\d.]+)\), loss = ([\d.]+)"
+    loop_w0, loop_w1, loop_loss = numbers(pattern.format("MSE, 1000 epochs"), shown)
+    # the loop written in the post is fit's loop: same parameters after 1000 epochs
+    reference = train(toy, "mse", None, epochs=1000, record_every=1000)
+    ref_w0, ref_w1 = w(reference)
+    assert loop_w0 == pytest.approx(ref_w0, abs=2e-3) and loop_w1 == pytest.approx(ref_w1, abs=2e-3)
+    assert loop_loss == pytest.approx(reference.loss[-1], abs=2e-4)
+    w1_6000 = numbers(pattern.format("MSE, 6000 epochs"), shown)[1]
+    assert 0.15 < (5 - w1_6000) / 5 < 0.3  # the prose prints this share (about 20 %)
+    assert w1_6000 > loop_w1 + 1  # "travelled from ... to ...": a long way
+    gaps = {
+        name: numbers(rf"{name}: mean \|yhat - pi\| = ([\d.]+)", shown)[0]
+        for name in ("MSE, 1000 epochs", "BCE, 1000 epochs", "MSE, 6000 epochs")
+    }
+    assert gaps["BCE, 1000 epochs"] < 0.5 * gaps["MSE, 1000 epochs"]  # "less than half"
+    mse_grad = numbers(r"MSE gradient at \(-10, -1\): d/dw0 = ([-\d.e+]+)", shown)[0]
+    bce_grad = numbers(r"BCE gradient at \(-10, -1\): d/dw0 = ([-\d.e+]+)", shown)[0]
+    assert abs(mse_grad) < 1e-4 < 0.1 < abs(bce_grad)
+    assert abs(0.05 * mse_grad) * 1000 < 0.01  # self-check 5: 1000 steps add up to little
+
+
+def test_post_writes_the_training_loop_and_no_build_settings():
+    text = QMD.read_text(encoding="utf-8")
+    section = text.split("## Training with MSE: it creeps", 1)[1].split("\n## ", 1)[0]
+    for step in ("yhat = net(x)", "loss = mse(yhat, y)", "loss.backward()",
+                 "optimizer.step()", "optimizer.zero_grad()", ".record("):  # fmt: skip
+        assert step in section, step
+    assert "set_num_threads" not in text
+    assert "the tests" not in text.lower()
+
+
+def _answers() -> list[str]:
+    text = QMD.read_text(encoding="utf-8")
+    assert "\n## Self-check\n" in text and text.index("## Exercises") < text.index("## Self-check")
+    part = text.split("\n## Self-check\n", 1)[1]
+    return re.findall(r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', part, re.S)
+
+
+def test_self_check_has_five_answers_and_answer_1_shape_and_count(toy):
+    answers = _answers()
+    assert len(answers) == 5
+    x, _, _ = toy
+    net = nn.Sequential(nn.Linear(1, 1), nn.Sigmoid())
+    assert tuple(net(x).shape) == (2000, 1)
+    count = sum(p.numel() for p in net.parameters())
+    assert "`(2000, 1)`" in answers[0] and f"**{count}** numbers" in answers[0]
+
+
+def test_self_check_2_gradients_of_one_confidently_wrong_point():
+    z = torch.tensor(-8.0, dtype=torch.float64, requires_grad=True)
+    (g_bce,) = torch.autograd.grad(-torch.log(torch.sigmoid(z)), z)
+    (g_sq,) = torch.autograd.grad((1 - torch.sigmoid(z)) ** 2, z)
+    text = _answers()[1]
+    assert f"{g_bce.item():.4f}" in text  # -0.9997
+    assert f"-{abs(g_sq.item()) * 1e4:.1f} \\times 10^{{-4}}" in text  # -6.7 x 10^-4
+    assert 1400 < (g_bce / g_sq).item() < 1600 and "1500 times" in text
+
+
+def test_self_check_3_bce_loss_rejects_logits_and_with_logits_is_the_fix():
+    logits = torch.tensor([[-2.0], [0.3], [1.7]])
+    targets = torch.tensor([[0.0], [1.0], [1.0]])
+    with pytest.raises(RuntimeError, match="between 0 and 1"):
+        nn.BCELoss()(logits, targets)
+    fixed = nn.BCEWithLogitsLoss()(logits, targets)
+    assert fixed.item() == pytest.approx(nn.BCELoss()(torch.sigmoid(logits), targets).item())
+    text = _answers()[2]
+    assert "RuntimeError" in text and "nn.BCEWithLogitsLoss()" in text and "nn.Sigmoid()" in text
+
+
+def test_self_check_4_separable_data_has_no_minimum():
+    x = torch.tensor([-1.0, -0.5, 0.5, 1.0], dtype=torch.float64)
+    y = torch.tensor([0.0, 0.0, 1.0, 1.0], dtype=torch.float64)
+    losses = [float(nn.functional.binary_cross_entropy_with_logits(w1 * x, y))
+              for w1 in (2.0, 10.0, 100.0)]  # fmt: skip
+    assert losses[0] > losses[1] > losses[2] > 0  # always falling, never zero
+    text = _answers()[3]
+    assert text.startswith("False.")
+    assert f"{losses[0]:.2f} at $w_1 = 2$" in text and f"{losses[1]:.4f} at $w_1 = 10$" in text
+    assert f"$10^{{{math.floor(math.log10(losses[2]) + 0.5)}}}$ at $w_1 = 100$" in text
+
+
+def test_self_check_5_refers_to_the_printed_gradient():
+    text = _answers()[4]
+    assert "grads['MSE'][0]" in text and "grads['BCE'][0]" in text
