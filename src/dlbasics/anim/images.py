@@ -29,6 +29,7 @@ from dlbasics._checks import check_int, check_real
 from dlbasics.anim.frames import Frame, Run
 from dlbasics.anim.player import Animation, player_html
 from dlbasics.anim.style import FIT_COLOR
+from dlbasics.plots import _image_2d as image_2d
 
 __all__ = ["animate_images"]
 
@@ -80,18 +81,7 @@ def _grey_frames(images: object) -> list[np.ndarray]:
         raise ValueError(f"images must hold at least 2 pictures (frames), got {len(images)}")
     frames = []
     for i, image in enumerate(images):
-        if isinstance(image, torch.Tensor):
-            image = image.detach().cpu().double().numpy()
-        if not isinstance(image, np.ndarray):
-            raise TypeError(f"images[{i}] must be a tensor or array, got {type(image).__name__}")
-        if image.ndim == 3 and image.shape[0] == 1:
-            image = image[0]
-        if image.ndim != 2 or image.size == 0:
-            raise ValueError(
-                f"images[{i}] must have shape (h, w) or (1, h, w) (one grey picture), got "
-                f"{image.shape}"
-            )
-        image = np.asarray(image, dtype=np.float64)
+        image = image_2d(image, f"images[{i}]")  # (h, w) float64; TypeError/ValueError
         if not np.isfinite(image).all():
             raise ValueError(f"images[{i}] holds nan or inf values")
         low, high = float(image.min()), float(image.max())
