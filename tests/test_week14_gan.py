@@ -233,6 +233,10 @@ def test_post_exercises_claims(executed_post) -> None:
     ours_G, lecture_G = numbers(r"L_G ours ([\d.]+), lecture's labels ([\d.]+)", shown)
     assert ours_D == pytest.approx(lecture_D, abs=2e-6)
     assert ours_G == pytest.approx(lecture_G, abs=2e-6)
+    one_batch, mini, real = numbers(
+        r"spread of the 16 samples: one batch ([\d.]+), mini-batches ([\d.]+), "
+        r"real threes ([\d.]+)", shown)  # fmt: skip
+    assert one_batch < 0.3 * real and one_batch < mini  # exercise 5: the one-batch run collapses
 
 
 def test_post_animation_has_a_frame_every_25_epochs_and_stays_small(executed_post) -> None:
