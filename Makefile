@@ -8,8 +8,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-# The offline MNIST copy beside a checkout (../shared/mnist) is used when present;
-# otherwise torchvision downloads MNIST into $DLBASICS_DATA (default ~/.cache/dlbasics).
+# Where the data is, decided here only: $DLBASICS_DATA if set, else the offline MNIST
+# copy beside the checkout (../shared/mnist) when present, else unset (torchvision then
+# downloads MNIST into ~/.cache/dlbasics). Tests, renders and benchmarks inherit it.
 SHARED_MNIST := $(abspath ../shared/mnist)
 ifeq ($(origin DLBASICS_DATA), undefined)
 ifneq ($(wildcard $(SHARED_MNIST)/MNIST/raw),)
@@ -27,6 +28,8 @@ endif
 # Quarto: the one on PATH; else the offline kit beside the checkout
 # (../shared/quarto-offline, installed into QUARTO_CACHE); else PyPI's quarto-cli
 # (in .venv/bin). Both fallbacks are on PATH after the user's own directories.
+# The version CI pins is in one file, .quarto-version (workflows and tests read it too).
+QUARTO_VERSION := $(shell cat .quarto-version)
 QUARTO_KIT   := $(abspath ../shared/quarto-offline)
 QUARTO_CACHE ?= $(HOME)/.cache/quarto-offline
 export PATH := $(abspath $(BIN)):$(PATH):$(QUARTO_CACHE)/bin
@@ -69,19 +72,22 @@ browser:
 	       "or run '$(BIN)/python -m playwright install chromium', then re-run make test."; exit 1; }
 
 quarto:
-	@command -v quarto >/dev/null && exit 0; \
-	if [ -f "$(QUARTO_KIT)/install.sh" ]; then \
+	@if command -v quarto >/dev/null; then \
+	  [ "$$(quarto --version)" = "$(QUARTO_VERSION)" ] || echo "WARNING: quarto" \
+	    "$$(quarto --version) is on PATH; CI and the tests use $(QUARTO_VERSION) (.quarto-version)"; \
+	  exit 0; fi; \
+	if [ -f "$(QUARTO_KIT)/quarto-$(QUARTO_VERSION)-sources.tar.xz" ]; then \
 	  echo "Quarto not on PATH: installing the offline kit into $(QUARTO_CACHE) ..."; \
 	  bash "$(QUARTO_KIT)/install.sh" "$(QUARTO_CACHE)" && command -v quarto >/dev/null && exit 0; \
 	  echo "ERROR: $(QUARTO_KIT)/install.sh failed (it needs npm, xz and python3;"; \
 	  echo "Debian: apt-get install -y npm xz-utils)."; exit 1; \
 	fi; \
-	echo "Quarto not found: trying 'pip install quarto-cli' ..."; \
-	$(BIN)/python -m pip install --quiet quarto-cli && command -v quarto >/dev/null && exit 0; \
+	echo "Quarto not found: trying 'pip install quarto-cli==$(QUARTO_VERSION)' ..."; \
+	$(BIN)/python -m pip install --quiet quarto-cli==$(QUARTO_VERSION) && command -v quarto >/dev/null && exit 0; \
 	echo ""; \
 	echo "ERROR: Quarto is not installed and could not be installed from PyPI (quarto-cli"; \
 	echo "downloads the Quarto binary at install time and needs internet)."; \
-	echo "Install Quarto 1.10.18 from https://quarto.org/docs/get-started/ (or your package"; \
+	echo "Install Quarto $(QUARTO_VERSION) from https://quarto.org/docs/get-started/ (or your package"; \
 	echo "manager), make sure 'quarto' is on PATH, then run make again."; \
 	exit 1
 

@@ -1,25 +1,26 @@
-"""Shared fixtures: the site is rendered by real Quarto once per test session.
+"""Shared fixtures: the site, rendered by real Quarto once per test session.
 
-* ``rendered_site``: the folder ``quarto render`` wrote (``build/sites/<inputs hash>``,
-  linked as ``build/site``); every post is executed once, in that render.
-  ``DLBASICS_SITE=<folder>`` tests an existing render instead (publish.yml: ``_site``,
-  with its log in ``DLBASICS_SITE_LOG``).
+* ``rendered_site``: the folder ``quarto render`` wrote, ``site/`` in pytest's temporary
+  folder for the run (``/tmp/pytest-of-<user>/pytest-<n>/``, printed at the end; pytest
+  keeps the last three), its output in ``site.log`` beside it. ``DLBASICS_SITE=<folder>``
+  tests an existing render instead, with its output in ``DLBASICS_SITE_LOG`` (publish.yml).
 * ``render_log``: what that render printed.
 * ``site_url``: the rendered folder served on 127.0.0.1 (base URL, ending in ``/``).
 * ``browser``: headless Chromium (Playwright), ``$DLBASICS_CHROMIUM`` or ``/usr/bin/chromium``.
 * ``executed_post(name)``: the notebook Quarto executed for that post in the render. When
   no selected test needs the whole site (e.g. ``pytest tests/test_week03_logistic.py``),
-  only the posts asked for are rendered, one ``quarto render <post>`` each.
+  only the posts asked for are rendered, each into ``build/post-renders/<post>``.
 
-Quarto must be on ``PATH`` (``make test`` finds or installs it); without it the tests that
-need it fail and say how to get it.
+Every session renders anew (nothing is reused from an earlier run, whose code, data or
+CPU settings may differ), the whole site into a folder of its own (a post rendered alone
+goes to the post's folder). Quarto renders a copy of the checkout (``<output>.src``), because it
+writes beside the sources while it works. A render that fails (a cell that raises, invalid
+YAML or options: Quarto validates them) fails every test that needs it, with the end of
+its log. Quarto must be on ``PATH`` (``make test`` finds or installs it).
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
 import http.server
 import os
 import shutil
@@ -28,33 +29,21 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from functools import partial
-from importlib import metadata
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat import NotebookNode
+from qmd import REPO, post_paths
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import harness` from any test
-
-import harness  # noqa: E402
-
-REPO = harness.REPO
 BUILD = REPO / "build"
-SITES = BUILD / "sites"  # one folder per rendered set of inputs: sites/<hash>/, <hash>.log
-SITE_DIR = BUILD / "site"  # a link to the newest render
-SITE_LOG = BUILD / "site.log"  # a link to its log
-KEEP_RENDERS = 3  # older renders are removed (a test session still reading one keeps it)
-POST_RENDERS = BUILD / "post-renders"  # one folder per post rendered on its own
 SITE_ENV, SITE_LOG_ENV = "DLBASICS_SITE", "DLBASICS_SITE_LOG"
 SITE_FIXTURES = {"rendered_site", "site_url", "render_log"}
-RENDER_TIMEOUT = 1800  # seconds for the whole site
-# Not inputs of the render: changing them never makes a rendered site stale.
-NOT_RENDER_INPUTS = ("tests/", "bench/", ".github/", ".ci/", "build/", "README.md", "Makefile")
-
+RENDER_TIMEOUT = 1800  # seconds
+QUARTO_VERSION = (REPO / ".quarto-version").read_text(encoding="utf-8").strip()
 QUARTO_MISSING = (
     "Quarto is not on PATH. `make test` finds it or installs it (the offline kit in "
-    "../shared/quarto-offline, else `pip install quarto-cli`); or install Quarto 1.10.18 "
+    f"../shared/quarto-offline, else quarto-cli from PyPI); or install Quarto {QUARTO_VERSION} "
     "from https://quarto.org/docs/get-started/ and put `quarto` on PATH."
 )
 
@@ -67,80 +56,45 @@ def quarto_exe() -> str:
     return exe
 
 
-def quarto_env() -> dict[str, str]:
-    """Environment for Quarto: this Python (and its Jupyter) first, MNIST beside the checkout."""
-    env = dict(os.environ)
-    env["QUARTO_PYTHON"] = sys.executable
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    if "DLBASICS_DATA" not in env and harness.SHARED_MNIST.is_dir():
-        env["DLBASICS_DATA"] = str(harness.SHARED_MNIST)
-    return env
-
-
-def project_files() -> list[str]:
-    """The checkout's files (tracked, or new and not ignored), relative to the root."""
+def checkout_files(root: Path = REPO) -> list[str]:
+    """The checkout's files (tracked, or new and not ignored), relative to ``root``."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO,
+        cwd=root,
         capture_output=True,
         check=True,
     ).stdout.decode()
-    return sorted(rel for rel in set(listed.split("\0")) if rel and (REPO / rel).is_file())
+    return sorted(rel for rel in set(listed.split("\0")) if rel and (root / rel).is_file())
 
 
-def render_inputs_hash(quarto: str) -> str:
-    """A hash of everything a render depends on: source files, packages, Quarto, data path."""
-    digest = hashlib.sha256()
-    for rel in project_files():
-        if not rel.startswith(NOT_RENDER_INPUTS):
-            digest.update(rel.encode() + b"\0" + (REPO / rel).read_bytes() + b"\0")
-    packages = sorted(f"{d.name}=={d.version}" for d in metadata.distributions())
-    version = subprocess.run([quarto, "--version"], capture_output=True, text=True).stdout
-    env = quarto_env()
-    for part in (*packages, version, sys.executable, env.get("DLBASICS_DATA", "")):
-        digest.update(part.encode() + b"\0")
-    return digest.hexdigest()
+def copy_checkout(dest: Path, root: Path = REPO) -> None:
+    """The checkout's files copied into ``dest`` (``build/`` left out)."""
+    for rel in checkout_files(root):
+        if not rel.startswith("build/"):
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(root / rel, dest / rel)
 
 
-def rendered_source(site: Path) -> Path:
-    """The copy of the checkout that ``site`` was rendered from (else the checkout)."""
-    src = site.with_name(site.name + ".src")
-    return src if src.is_dir() else REPO
+def render(out: Path, *inputs: str, root: Path = REPO) -> str:
+    """``quarto render [inputs] --output-dir out`` of a copy of ``root``; what it printed.
 
-
-def snapshot_project(dest: Path) -> Path:
-    """A copy of the checkout's files in ``dest``, to render without touching the sources.
-
-    Quarto writes beside the sources while it renders (``.quarto/``, each page's notebook
-    and figures); rendering a copy keeps the working tree clean and lets other work (an
-    editor's ``quarto preview``, a second checkout's tests) go on there meanwhile.
-    """
-    shutil.rmtree(dest, ignore_errors=True)
-    for rel in project_files():
-        if rel.startswith("build/"):
-            continue
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / rel, target)
-    return dest
-
-
-def render_site(out_dir: Path, log: Path, inputs: tuple[str, ...] = ()) -> tuple[int, str]:
-    """``quarto render [inputs]`` (default: the whole project) of a copy, into ``out_dir``.
-
-    Returns (exit code, everything Quarto printed); the output is also written to ``log``.
+    The output is also written to ``<out>.log``. Fails the calling test when Quarto exits
+    with an error (the end of the log in the message).
     """
     quarto = quarto_exe()
-    out_dir = out_dir.resolve()
-    shutil.rmtree(out_dir, ignore_errors=True)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    log.parent.mkdir(parents=True, exist_ok=True)
-    project = snapshot_project(out_dir.with_name(out_dir.name + ".src"))
+    src, log = out.with_name(out.name + ".src"), out.with_name(out.name + ".log")
+    for old in (out, src):
+        if old.is_symlink():  # an earlier layout linked build/site to a cache
+            old.unlink()
+        shutil.rmtree(old, ignore_errors=True)
+    copy_checkout(src, root)
+    env = {**os.environ, "QUARTO_PYTHON": sys.executable}
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     try:
         proc = subprocess.run(
-            [quarto, "render", *inputs, "--output-dir", str(out_dir)],
-            cwd=project,
-            env=quarto_env(),
+            [quarto, "render", *inputs, "--output-dir", str(out.resolve())],
+            cwd=src,
+            env=env,
             capture_output=True,
             text=True,
             timeout=RENDER_TIMEOUT,
@@ -149,132 +103,65 @@ def render_site(out_dir: Path, log: Path, inputs: tuple[str, ...] = ()) -> tuple
     except subprocess.TimeoutExpired as err:
         code, text = -1, f"{err.stdout or ''}{err.stderr or ''}\nquarto render timed out"
     log.write_text(text, encoding="utf-8")
-    return code, text
+    if code != 0:
+        tail = "\n".join(text.rstrip().splitlines()[-40:])
+        pytest.fail(f"quarto render exited {code} (full log: {log}):\n{tail}", pytrace=False)
+    return text
 
 
-@contextlib.contextmanager
-def render_lock() -> Iterator[None]:
-    """One Quarto render of this checkout at a time (the machine has few cores)."""
-    BUILD.mkdir(exist_ok=True)
-    with open(BUILD / "render.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+# The renders of this session: "site" or a post's folder name -> (folder, log), or the
+# message of its failure (every later caller fails with it too).
+_RENDERS: dict[str, tuple[Path, str] | str] = {}
+_whole_site_wanted = True  # set from the selected tests at collection
+
+
+def _rendered(key: str, out: Path, *inputs: str) -> tuple[Path, str]:
+    if key not in _RENDERS:
+        print(f"\nrendering {inputs[0] if inputs else 'the site'} into {out} ...", flush=True)
         try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+            _RENDERS[key] = (out, render(out, *inputs))
+        except pytest.fail.Exception as err:
+            _RENDERS[key] = str(err)
+    result = _RENDERS[key]
+    if isinstance(result, str):
+        pytest.fail(result, pytrace=False)
+    return result
 
 
-class RenderedSite:
-    """The one render of this session (lazy: only tests that need it pay for it)."""
+def site(session_dir: Path) -> tuple[Path, str]:
+    """The whole site and its render log: ``DLBASICS_SITE``, else rendered once, now.
 
-    def __init__(self) -> None:
-        self._result: tuple[Path, str] | None = None
-        self._failure: str | None = None
-        self.whole_site_wanted = True  # set from the selected tests at collection
-        self._posts: dict[Path, Path | str] = {}  # post -> its own render (or the failure)
-
-    def folder_for(self, qmd: Path) -> Path:
-        """A rendered folder holding ``qmd``'s page and notebook (the whole site if wanted)."""
-        if os.environ.get(SITE_ENV) or self.whole_site_wanted or self._result is not None:
-            return self.get()[0]
-        if qmd not in self._posts:
-            name = qmd.parent.name
-            out, log = POST_RENDERS / name, POST_RENDERS / f"{name}.log"
-            shutil.rmtree(out, ignore_errors=True)
-            with render_lock():
-                code, text = render_site(out, log, (str(qmd.relative_to(REPO)),))
-                # the project's post-render step wrote the notebook (a check, not a step)
-                done = code != 0 or (out / qmd.relative_to(REPO)).with_suffix(".ipynb").is_file()
-                missing = [] if done else [str(qmd.relative_to(REPO))]
-            if code != 0 or missing:
-                tail = "\n".join(text.rstrip().splitlines()[-40:])
-                self._posts[qmd] = (
-                    f"quarto render of {name} exited {code}, notebook missing: {missing} "
-                    f"(log: {log}):\n{tail}"
-                )
-            else:
-                self._posts[qmd] = out
-        result = self._posts[qmd]
-        if isinstance(result, str):
-            pytest.fail(result, pytrace=False)
-        return result
-
-    def get(self) -> tuple[Path, str]:
-        """The site folder and the render's output; a failed render fails every caller."""
-        if self._failure is not None:
-            pytest.fail(self._failure, pytrace=False)
-        if self._result is None:
-            try:
-                self._result = self._find_or_render()
-            except pytest.fail.Exception as err:
-                self._failure = str(err)
-                raise
-        return self._result
-
-    def _find_or_render(self) -> tuple[Path, str]:
-        given = os.environ.get(SITE_ENV)
-        if given:
-            site = Path(given).resolve()
-            if not (site / "index.html").is_file():
-                pytest.fail(f"{SITE_ENV}={given} holds no rendered site (no index.html)")
-            log_path = os.environ.get(SITE_LOG_ENV)
-            log = Path(log_path).read_text(encoding="utf-8") if log_path else ""
-            if not log_path:
-                log = f"(no render log: set {SITE_LOG_ENV} to the output of quarto render)"
-            return site, log
-        quarto = quarto_exe()
-        with render_lock():  # a second test session waits, then reuses this render
-            return self._render_or_reuse(quarto)
-
-    def _render_or_reuse(self, quarto: str) -> tuple[Path, str]:
-        """The render of the current inputs: reused if it exists, else made now.
-
-        Each set of inputs renders into its own ``build/sites/<hash>/``, so a session never
-        sees its site replaced by another session's render; ``build/site`` links to the
-        newest one.
-        """
-        key = render_inputs_hash(quarto)[:16]
-        site, log, done = SITES / key, SITES / f"{key}.log", SITES / f"{key}.ok"
-        if done.is_file() and (site / "index.html").is_file() and log.is_file():
-            print(f"\nreusing the up-to-date render in {site}")
-            text = log.read_text(encoding="utf-8")
-        else:
-            done.unlink(missing_ok=True)
-            print(f"\nrendering the site with {quarto} into {site} ...", flush=True)
-            code, text = render_site(site, log)
-            if code != 0:
-                tail = "\n".join(text.rstrip().splitlines()[-40:])
-                pytest.fail(f"quarto render exited {code} (full log: {log}):\n{tail}")
-            done.write_text(key + "\n", encoding="utf-8")
-        for link, target in ((SITE_DIR, site), (SITE_LOG, log)):
-            tmp = link.with_name(link.name + ".tmp")
-            tmp.unlink(missing_ok=True)
-            tmp.symlink_to(target.relative_to(BUILD))
-            if link.is_dir() and not link.is_symlink():
-                shutil.rmtree(link)  # a render made before renders had their own folder
-            tmp.replace(link)
-        stamps = sorted(SITES.glob("*.ok"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in stamps[KEEP_RENDERS:]:
-            old.unlink()
-            shutil.rmtree(SITES / old.stem, ignore_errors=True)
-            shutil.rmtree(SITES / f"{old.stem}.src", ignore_errors=True)
-            (SITES / f"{old.stem}.log").unlink(missing_ok=True)
-        return site, text
+    The render goes into this session's own folder (pytest's temporary folder for the
+    run), so two test sessions in one checkout never write into each other's render.
+    """
+    given = os.environ.get(SITE_ENV)
+    if not given:
+        return _rendered("site", session_dir / "site")
+    folder = Path(given).resolve()
+    if not (folder / "index.html").is_file():
+        pytest.fail(f"{SITE_ENV}={given} holds no rendered site (no index.html)", pytrace=False)
+    log_path = os.environ.get(SITE_LOG_ENV)
+    if not log_path:
+        return folder, f"(no render log: set {SITE_LOG_ENV} to the output of quarto render)"
+    return folder, Path(log_path).read_text(encoding="utf-8")
 
 
-_SITE = RenderedSite()
+def pytest_collection_modifyitems(config, items) -> None:
+    """Render the whole site only when a selected test looks at it."""
+    global _whole_site_wanted
+    _whole_site_wanted = any(SITE_FIXTURES & set(item.fixturenames) for item in items)
 
 
 @pytest.fixture(scope="session")
-def rendered_site() -> Path:
+def rendered_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The folder holding the site rendered by real Quarto (once per session)."""
-    return _SITE.get()[0]
+    return site(tmp_path_factory.getbasetemp())[0]
 
 
 @pytest.fixture(scope="session")
-def render_log() -> str:
+def render_log(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Everything ``quarto render`` printed for :func:`rendered_site`."""
-    return _SITE.get()[1]
+    return site(tmp_path_factory.getbasetemp())[1]
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -335,62 +222,53 @@ def resolve_post(name_or_path: str | Path) -> Path:
         path = path / "index.qmd"
     if path.is_file():
         return path.resolve()
-    matches = [p for p in harness.post_paths() if p.parent.name == str(name_or_path)]
-    matches = matches or [p for p in harness.post_paths() if p.parent.name.startswith(str(path))]
+    posts = post_paths()
+    matches = [p for p in posts if p.parent.name == str(name_or_path)]
+    matches = matches or [p for p in posts if p.parent.name.startswith(str(name_or_path))]
     if len(matches) != 1:
-        names = [p.parent.name for p in harness.post_paths()]
+        names = [p.parent.name for p in posts]
         raise LookupError(f"no single post matches {str(name_or_path)!r}; posts: {names}")
-    return matches[0].resolve()
+    return matches[0]
 
 
-def quarto_notebook(site: Path, qmd: Path) -> NotebookNode:
-    """The notebook Quarto executed for ``qmd`` (the post's download, ``index.ipynb``).
+def executed_notebook(folder: Path, qmd: Path) -> NotebookNode:
+    """The notebook Quarto executed for ``qmd`` in the render in ``folder``.
 
-    Code cells get ``metadata.quarto_options`` (their ``#|`` options) and the notebook gets
-    ``metadata.dlbasics`` (source and execute defaults), as from :func:`harness.execute_post`.
+    That is the post's download, ``index.ipynb``, without the unexecuted install cell
+    (tag ``setup``) that tools/notebook_setup.py puts first for readers.
     """
     rel = qmd.parent.relative_to(REPO)
-    path = site / rel / "index.ipynb"
+    path = folder / rel / "index.ipynb"
     if not path.is_file():
         raise FileNotFoundError(f"the render wrote no notebook for {rel} ({path} is missing)")
     nb = nbformat.read(path, as_version=4)
-    # tools/notebook_setup.py adds an unexecuted install cell (tag "setup") for readers
     nb.cells = [
         c
         for c in nb.cells
         if not ("setup" in c.metadata.get("tags", []) and not c.get("execution_count"))
     ]
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            lines = cell.source.split("\n")
-            cell.metadata["quarto_options"] = harness._parse_options(lines, f"{rel}: {cell.id}")
-    source = harness.qmd_to_notebook(qmd.read_text(encoding="utf-8"))
-    nb.metadata["dlbasics"] = {
-        "source": f"{rel}/index.qmd",
-        "execute": harness.execute_defaults(source, qmd),
-    }
     return nb
 
 
-def pytest_collection_modifyitems(config, items) -> None:
-    """Render the whole site only when a selected test looks at it."""
-    _SITE.whole_site_wanted = any(SITE_FIXTURES & set(item.fixturenames) for item in items)
-
-
 @pytest.fixture(scope="session")
-def executed_post() -> Callable[[str | Path], NotebookNode]:
+def executed_post(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str | Path], NotebookNode]:
     """Factory ``executed_post(name_or_path) -> executed notebook``, from Quarto's render.
 
-    Each post is executed once per session, by ``quarto render`` (of the whole site, or of
-    that post alone when no selected test needs the site); a cell that raised without
-    ``#| error: true`` failed that render, and every test asking for the post fails with it.
+    Each post is executed once per session, by ``quarto render`` of the whole site, or of
+    that post alone when no selected test needs the site.
     """
     cache: dict[Path, NotebookNode] = {}
 
     def get(name_or_path: str | Path) -> NotebookNode:
         qmd = resolve_post(name_or_path)
         if qmd not in cache:
-            cache[qmd] = quarto_notebook(_SITE.folder_for(qmd), qmd)
+            if os.environ.get(SITE_ENV) or _whole_site_wanted or "site" in _RENDERS:
+                folder = site(tmp_path_factory.getbasetemp())[0]
+            else:
+                name = qmd.parent.name
+                rel = str(qmd.relative_to(REPO))
+                folder = _rendered(name, BUILD / "post-renders" / name, rel)[0]
+            cache[qmd] = executed_notebook(folder, qmd)
         return cache[qmd]
 
     return get
@@ -399,6 +277,7 @@ def executed_post() -> Callable[[str | Path], NotebookNode]:
 # --------------------------------------------------------------------------- screenshots
 
 SCREENSHOTS = BUILD / "screenshots"
+_TAKEN: list[Path] = []  # the screenshot folder, once this session has used it
 
 
 @pytest.fixture(scope="session")
@@ -410,12 +289,9 @@ def screenshots() -> Path:
     return SCREENSHOTS
 
 
-_TAKEN: list[Path] = []  # the screenshot folder, once this session has used it
-
-
 def pytest_terminal_summary(terminalreporter) -> None:
     shots = sorted(SCREENSHOTS.glob("*.png")) if _TAKEN else []
     if shots:
         terminalreporter.write_line(f"screenshots for review ({len(shots)}): {SCREENSHOTS}")
-    if _SITE._result is not None:
-        terminalreporter.write_line(f"rendered site tested: {_SITE._result[0]}")
+    if isinstance(_RENDERS.get("site"), tuple):
+        terminalreporter.write_line(f"rendered site tested: {_RENDERS['site'][0]}")

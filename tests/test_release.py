@@ -5,8 +5,9 @@
 * ``.github/workflows/release.yml`` runs only on ``v*`` tags, checks the tag against the
   version, builds wheel and sdist in a read-only job and publishes them from a second job
   with PyPI trusted publishing: ``id-token: write`` on that job only, ``environment: pypi``,
-  no token or password anywhere, every action pinned to a full commit SHA (the same SHAs
-  as ``tests.yml`` for the actions both use); zizmor (offline) reports nothing.
+  no token or password anywhere, the same action SHAs as ``tests.yml`` for the actions both
+  use. (Pinning, checkouts without credentials, no expression in ``run:`` and zizmor are
+  checked for every workflow in tests/test_workflows.py.)
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from pathlib import Path
 
 import yaml
 
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the TOML reader pytest itself uses
+    import tomli as tomllib
+
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / ".github" / "workflows"
 RELEASE = WORKFLOWS / "release.yml"
@@ -26,10 +32,8 @@ PIN = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<action>[^@\s]+)@(?P<ref>\S+)\s*(?:#\
 
 
 def project_version() -> str:
-    """``[project] version`` of pyproject.toml (a regex: ``tomllib`` needs Python 3.11)."""
-    text = (REPO / "pyproject.toml").read_text()
-    project = text.split("[project]", 1)[1].split("\n[", 1)[0]
-    return re.search(r'^version\s*=\s*"([^"]+)"', project, re.M)[1]
+    """``[project] version`` of pyproject.toml."""
+    return tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
 
 
 def package_version() -> str:
@@ -104,20 +108,9 @@ def test_release_holds_no_secret() -> None:
 def test_release_actions_are_pinned_like_the_tests_workflow() -> None:
     release, tests = pins(RELEASE), pins(WORKFLOWS / "tests.yml")
     assert "pypa/gh-action-pypi-publish" in release
-    for action, (ref, tag) in release.items():
-        assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{action} is not pinned to a commit SHA"
-        assert tag and re.match(r"v\d+(\.\d+)*", tag), f"{action} has no version comment"
-        if action in tests:
-            assert (ref, tag) == tests[action], f"{action}: another SHA than tests.yml"
     assert {"actions/checkout", "actions/setup-python"} <= set(release) & set(tests)
-
-
-def test_release_checkouts_keep_no_credentials() -> None:
-    for job in workflow()["jobs"].values():
-        for step in job["steps"]:
-            if step.get("uses", "").startswith("actions/checkout@"):
-                assert step["with"]["persist-credentials"] == "false"
-            assert "${{" not in step.get("run", ""), "values reach run: scripts via env:"
+    for action in set(release) & set(tests):
+        assert release[action] == tests[action], f"{action}: another SHA than tests.yml"
 
 
 def _tag_check(tmp_path: Path, tag: str) -> subprocess.CompletedProcess:
@@ -141,15 +134,3 @@ def test_release_refuses_a_tag_that_is_not_the_version(tmp_path: Path) -> None:
     bad = _tag_check(tmp_path, "v9.9.9")
     assert bad.returncode != 0
     assert f"tag v9.9.9 does not match version {project_version()}" in bad.stderr
-
-
-def test_zizmor_finds_nothing_in_the_release_workflow() -> None:
-    zizmor = Path(sys.executable).parent / "zizmor"
-    proc = subprocess.run(
-        [str(zizmor), "--offline", "--format", "json", str(RELEASE)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.strip() in ("", "[]")

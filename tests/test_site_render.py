@@ -14,8 +14,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import nbformat
 import pytest
-from conftest import REPO, rendered_source
-from harness import _OPTION, _parse_options, post_paths, qmd_to_notebook
+from qmd import REPO, Qmd, post_paths, split_cell
 
 POSTS = post_paths()
 POST_IDS = [p.parent.name for p in POSTS]
@@ -233,35 +232,26 @@ def test_post_links_its_notebook(rendered_site: Path, qmd: Path) -> None:
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert code and all(c.execution_count for c in code if c.outputs), "notebook not executed"
     assert sum(len(c.outputs) for c in code) > 0, "the notebook carries no outputs"
+    # tools/post_render.py: front matter -> title and description, no ::: fences, no @fig-
+    prose = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    assert prose[0].startswith("# Week "), prose[0][:80]
+    assert not any(line.startswith(":::") for p in prose for line in p.splitlines())
+    assert not any(re.search(r"(?<![\w@])@fig-", p) for p in prose)
 
 
 @pytest.mark.parametrize("qmd", POSTS, ids=POST_IDS)
-def test_harness_runs_the_cells_quarto_executed(
-    qmd: Path, executed_post, rendered_site: Path
-) -> None:
-    """tests/harness.py (``python tests/harness.py post``, bench/run.py) runs the same code.
+def test_qmd_reader_sees_the_cells_quarto_executed(rendered_site: Path, qmd: Path) -> None:
+    """tools/qmd.py (behind the post rules and tools/post_render.py) reads the cells Quarto ran.
 
-    Compared: every code cell Quarto executed, in order: its code, its ``#|`` options
-    (parsed: Quarto rewrites their YAML in the notebook) and its id where a ``label``
-    sets one. Markdown cells may split differently (the harness makes the front matter a
-    raw cell of its own); they are never executed.
+    Compared: every code cell's ``#|`` options and code, in order. The source compared is
+    the copy that was rendered (``<site>.src``), else the checkout.
     """
-    source = rendered_source(rendered_site) / qmd.relative_to(REPO)  # the .qmd rendered
-    ours = qmd_to_notebook(source.read_text(encoding="utf-8"))
-    quartos = executed_post(qmd)
-
-    def code(nb) -> list[tuple[str | None, dict, str]]:
-        cells = []
-        for cell in nb.cells:
-            if cell.cell_type != "code" or "setup" in cell.metadata.get("tags", []):
-                continue  # the dlbasics install cell of tools/notebook_setup.py is not on the page
-            lines = cell.source.strip().split("\n")
-            options = _parse_options(lines, cell.id)
-            body = "\n".join(line for line in lines if not _OPTION.match(line)).strip()
-            cells.append((cell.id if "label" in options else None, options, body))
-        return cells
-
-    mine, theirs = code(ours), code(quartos)
-    for n, (a, b) in enumerate(zip(mine, theirs, strict=False)):
-        assert a == b, f"{qmd.parent.name}: code cell {n + 1} differs:\nharness: {a}\nquarto:  {b}"
-    assert len(mine) == len(theirs), f"{len(mine)} harness code cells, {len(theirs)} from Quarto"
+    copy = rendered_site.with_name(rendered_site.name + ".src")
+    source = (copy if copy.is_dir() else REPO) / qmd.relative_to(REPO)
+    nb = nbformat.read(post_page(rendered_site, qmd).with_name("index.ipynb"), as_version=4)
+    executed = [
+        split_cell(c.source)
+        for c in nb.cells
+        if c.cell_type == "code" and "setup" not in c.metadata.get("tags", [])
+    ]
+    assert executed == [(c.options, c.code) for c in Qmd(source).cells]

@@ -11,7 +11,7 @@
   ``build`` job needs ``tests``.
 
 Each check is a function the tests run on the real workflows (must pass) and on
-a broken fixture in ``tests/fixtures/site/workflows-broken/`` (must fail).
+a broken fixture in ``tests/fixtures/workflows-broken/`` (must fail).
 """
 
 from __future__ import annotations
@@ -24,17 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from conftest import QUARTO_VERSION
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
+from qmd import REPO
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
-import quarto_schema as qs  # noqa: E402  (its YAML loader reads `on:` as a string)
-
-REPO = HERE.parent
 WORKFLOWS = REPO / ".github" / "workflows"
-BROKEN = HERE / "fixtures" / "site" / "workflows-broken"
+BROKEN = REPO / "tests" / "fixtures" / "workflows-broken"
 BIN = Path(sys.executable).parent
 
 SHA_PIN = re.compile(r"^[^@\s]+@[0-9a-f]{40}$")
@@ -55,7 +52,30 @@ def real_workflows() -> list[Path]:
 
 
 def load(path: Path) -> dict[str, Any]:
-    return qs.load_yaml(path.read_text(encoding="utf-8"))
+    """A workflow as GitHub reads it (YAML 1.1 would make the key ``on`` a boolean)."""
+    wf = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if True in wf:
+        wf["on"] = wf.pop(True)
+    return wf
+
+
+def quarto_version_in(job: dict[str, Any], tmp_path: Path) -> str:
+    """The version the job's Quarto setup step installs: it runs the step that reads it."""
+    steps = job["steps"]
+    setup = next(s for s in steps if "quarto-actions/setup@" in str(s.get("uses", "")))
+    ref = re.fullmatch(r"\$\{\{ steps\.([\w-]+)\.outputs\.version \}\}", setup["with"]["version"])
+    assert ref, f"Quarto's version is not read from .quarto-version: {setup['with']}"
+    reader = next(s for s in steps if s.get("id") == ref[1])
+    assert steps.index(reader) < steps.index(setup)
+    output = tmp_path / "github_output"
+    output.write_text("")
+    subprocess.run(
+        ["bash", "-e", "-c", reader["run"]],
+        cwd=REPO,
+        env={"GITHUB_OUTPUT": str(output), "PATH": "/usr/bin:/bin"},
+        check=True,
+    )
+    return dict(line.split("=", 1) for line in output.read_text().splitlines())["version"]
 
 
 # ------------------------------------------------------------------ the checks
@@ -223,7 +243,7 @@ def test_every_action_is_pinned_somewhere():
     assert len([r for r in refs if SHA_PIN.match(r)]) >= 7, refs
 
 
-def test_tests_workflow_runs_the_readme_command():
+def test_tests_workflow_runs_the_readme_command(tmp_path):
     wf = load(WORKFLOWS / "tests.yml")
     assert {"push", "pull_request", "workflow_call"} <= triggers(wf)
     (job,) = wf["jobs"].values()
@@ -241,11 +261,8 @@ def test_tests_workflow_runs_the_readme_command():
     cache = next(s for s in job["steps"] if str(s.get("uses", "")).startswith("actions/cache@"))
     test_step = job["steps"][-1]
     assert test_step["env"]["DLBASICS_DATA"] == cache["with"]["path"]
-    # make test renders the site: the Quarto that publishes it, whose schema the config
-    # checks use (no separately downloaded schema)
-    quarto = next(s for s in job["steps"] if "quarto-actions/setup@" in str(s.get("uses", "")))
-    assert str(quarto["with"]["version"]) == "1.10.18"
-    assert "DLBASICS_QUARTO_SCHEMA" not in test_step["env"]
+    # make test renders the site with the Quarto that publishes it, pinned in .quarto-version
+    assert quarto_version_in(job, tmp_path) == QUARTO_VERSION
 
 
 def test_publish_points_the_site_at_the_repository_it_runs_in(tmp_path):
@@ -259,8 +276,8 @@ def test_publish_points_the_site_at_the_repository_it_runs_in(tmp_path):
         check=True,
         capture_output=True,
     )
-    new = qs.load_yaml_file(config)
-    old = qs.load_yaml(original)
+    new = yaml.safe_load(config.read_text(encoding="utf-8"))
+    old = yaml.safe_load(original)
     assert new["website"]["site-url"] == site and new["website"]["repo-url"] == repo
     icons = [i for i in new["website"]["navbar"]["right"] if i.get("icon") == "github"]
     assert [i["href"] for i in icons] == [repo]
@@ -278,7 +295,7 @@ def test_publish_points_the_site_at_the_repository_it_runs_in(tmp_path):
     assert bad.returncode != 0 and "SITE_URL must be an http(s) URL" in bad.stderr
 
 
-def test_publish_builds_after_tests_and_deploys_to_pages():
+def test_publish_builds_after_tests_and_deploys_to_pages(tmp_path):
     wf = load(WORKFLOWS / "publish.yml")
     assert triggers(wf) == {"push", "workflow_dispatch"}
     assert wf["on"]["push"]["branches"] == ["main"]
@@ -298,8 +315,7 @@ def test_publish_builds_after_tests_and_deploys_to_pages():
     assert uses.index("quarto-dev/quarto-actions/setup") < uses.index(
         "actions/upload-pages-artifact"
     )
-    quarto = build_steps[uses.index("quarto-dev/quarto-actions/setup")]
-    assert re.fullmatch(r"1\.\d+\.\d+", str(quarto["with"]["version"]))
+    assert quarto_version_in(jobs["build"], tmp_path) == QUARTO_VERSION
     upload = build_steps[uses.index("actions/upload-pages-artifact")]
     assert upload["with"]["path"] == "_site"
     runs = [str(s.get("run", "")) for s in build_steps]

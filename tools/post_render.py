@@ -18,12 +18,10 @@ import re
 import sys
 from pathlib import Path
 
-import yaml
+from qmd import cell_options, split_front_matter
 
 ROOT = Path(__file__).resolve().parent.parent
 _FENCE = re.compile(r"^\s*:::+.*$\n?", re.M)
-_FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
-_LABEL = re.compile(r"^#\|\s*label:\s*(\S+)\s*$", re.M)
 _MD_ID = re.compile(r"\{#((?:fig|tbl)-[^\s}]+)")
 _REF = re.compile(r"(?<![\w@\\])@((?:fig|tbl)-[A-Za-z0-9_-]*[A-Za-z0-9_])")
 KIND = {"fig": "Figure", "tbl": "Table"}
@@ -38,7 +36,10 @@ def _numbers(cells: list[dict]) -> dict[str, str]:
     found: list[str] = []
     for cell in cells:
         text = _text(cell.get("source", ""))
-        found += _LABEL.findall(text) if cell["cell_type"] == "code" else _MD_ID.findall(text)
+        if cell["cell_type"] != "code":
+            found += _MD_ID.findall(text)
+        elif label := cell_options(text).get("label"):
+            found.append(str(label))
     counts: dict[str, int] = {}
     numbers = {}
     for label in found:
@@ -56,11 +57,12 @@ def reader_notebook(nb: dict) -> dict:
     for cell in nb["cells"]:
         cell = dict(cell)
         text = _text(cell.get("source", ""))
-        if cell["cell_type"] in ("markdown", "raw") and (front := _FRONT.match(text)):
-            meta = yaml.safe_load(front[1]) or {}
+        prose = cell["cell_type"] in ("markdown", "raw")
+        meta, rest = split_front_matter(text) if prose else (None, text)
+        if meta is not None:
             head = [f"# {meta['title']}"] if meta.get("title") else []
             head += [str(meta["description"]).strip()] if meta.get("description") else []
-            text = "\n\n".join([*head, text[front.end() :].strip()]).strip()
+            text = "\n\n".join([*head, rest.strip()]).strip()
             cell["cell_type"] = "markdown"
             cell.pop("outputs", None)
             cell.pop("execution_count", None)
