@@ -452,3 +452,32 @@ def test_fit_epochs_rejects_bad_arguments(change: dict, err: type, words: str) -
     args.update(change)
     with pytest.raises(err, match=words):
         fit_epochs(**args)
+
+
+def test_fit_epochs_draws_the_same_batches_as_a_hand_written_loop() -> None:
+    """Checking the loader must not consume the global generator (a shuffling DataLoader
+    draws its seed from it when iterated): fit_epochs from seed s sees the batches that
+    a loop written out from seed s sees."""
+    X = torch.arange(12.0).reshape(12, 1)
+    y = torch.zeros(12, 1)
+    seen = []
+
+    class Spy(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(1, 1)
+
+        def forward(self, xb: torch.Tensor) -> torch.Tensor:
+            if self.training:
+                seen.append(xb[:, 0].tolist())
+            return self.lin(xb)
+
+    torch.manual_seed(3)
+    loader = DataLoader(TensorDataset(X, y), batch_size=4, shuffle=True)
+    net = Spy()
+    fit_epochs(net, nn.MSELoss(), torch.optim.SGD(net.parameters(), lr=0.0), loader, 2)
+    torch.manual_seed(3)
+    loader = DataLoader(TensorDataset(X, y), batch_size=4, shuffle=True)
+    Spy()  # the same draws for the weights
+    expected = [xb[:, 0].tolist() for _ in range(2) for xb, _ in loader]
+    assert seen == expected

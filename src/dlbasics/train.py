@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -465,7 +465,9 @@ def _check_loader(loader: object) -> None:
             f"loader must be an iterable of (X, y) batches such as a DataLoader, "
             f"got {type(loader).__name__}"
         )
-    if iter(loader) is loader:
+    # Checked by type, not by calling iter(loader): a shuffling DataLoader's iter() draws a
+    # seed from the global random generator, which would change the batches that follow.
+    if isinstance(loader, Iterator):
         raise TypeError(
             "loader must be re-iterable (a DataLoader or a list of (X, y) batches), got a "
             f"one-shot iterator ({type(loader).__name__}) that would be empty after the "
