@@ -22,8 +22,11 @@ from dlbasics.anim import PLAYER_CLASS, Animation, animate_images
 
 # the browser fixture: in test_browser.py, or in conftest.py (then nothing to import)
 try:
-    from test_browser import OfflinePage, page_html
-    from test_browser import browser  # noqa: F401
+    from test_browser import (
+        OfflinePage,
+        browser,  # noqa: F401
+        page_html,
+    )
 except ImportError:  # pragma: no cover - the fixture moved to conftest.py
     from test_browser import OfflinePage, page_html
 
@@ -43,7 +46,7 @@ def frame_sources(anim: Animation) -> list[str]:
 def decoded(src: str) -> np.ndarray:
     prefix = "data:image/png;base64,"
     assert src.startswith(prefix)
-    picture = Image.open(io.BytesIO(base64.b64decode(src[len(prefix):])))
+    picture = Image.open(io.BytesIO(base64.b64decode(src[len(prefix) :])))
     assert picture.format == "PNG"
     return np.asarray(picture.convert("L"), dtype=np.int64)
 
@@ -133,11 +136,21 @@ def test_accepts_tensors_arrays_and_lists(images) -> None:
         ({"images": torch.rand(2, 3, 4, 4)}, ValueError, "images[0] must have shape (h, w)"),
         ({"images": torch.rand(4, 4)}, ValueError, "got shape (4, 4)"),
         ({"images": [torch.rand(4, 4), "x"]}, TypeError, "images[1] must be a tensor or array"),
-        ({"images": [torch.rand(4, 4), torch.rand(4, 5)]}, ValueError, "all images must have one shape"),
-        ({"images": [torch.rand(4, 4), torch.full((4, 4), 1.5)]}, ValueError,
-         "images[1] must have values in [0, 1] (0 black, 1 white), got values from 1.5 to 1.5"),
-        ({"images": [torch.rand(4, 4), torch.full((4, 4), float("nan"))]}, ValueError,
-         "images[1] holds nan or inf"),
+        (
+            {"images": [torch.rand(4, 4), torch.rand(4, 5)]},
+            ValueError,
+            "all images must have one shape",
+        ),
+        (
+            {"images": [torch.rand(4, 4), torch.full((4, 4), 1.5)]},
+            ValueError,
+            "images[1] must have values in [0, 1] (0 black, 1 white), got values from 1.5 to 1.5",
+        ),
+        (
+            {"images": [torch.rand(4, 4), torch.full((4, 4), float("nan"))]},
+            ValueError,
+            "images[1] holds nan or inf",
+        ),
         ({"statuses": "ab"}, TypeError, "statuses must be a list or tuple of 2 strings"),
         ({"statuses": ["a"]}, ValueError, "statuses must have one string per image (2), got 1"),
         ({"statuses": ["a", 3]}, TypeError, "statuses[1] must be a str, got int"),

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from torch import nn
-
 from post_output import animation_sizes, numbers, printed
+from torch import nn
 
 POST = "14-gan"
 QMD = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
@@ -187,7 +186,8 @@ def test_post_checks_its_losses_and_detach(executed_post) -> None:
     shown = printed(executed_post(POST))
     bce_D, formula_D = numbers(r"L_D: BCELoss ([\d.]+), formula ([\d.]+)", shown)
     bce_G, formula_G = numbers(r"L_G: BCELoss ([\d.]+), formula ([\d.]+)", shown)
-    assert bce_D == pytest.approx(formula_D, abs=2e-6) and bce_G == pytest.approx(formula_G, abs=2e-6)
+    assert bce_D == pytest.approx(formula_D, abs=2e-6)
+    assert bce_G == pytest.approx(formula_G, abs=2e-6)
     # untrained D says about 0.5: the losses are near 2 log 2 and log 2
     assert bce_D == pytest.approx(2 * math.log(2), abs=0.15)
     assert bce_G == pytest.approx(math.log(2), abs=0.1)
@@ -219,13 +219,15 @@ def test_post_mode_collapse_happens_then_partly_heals(executed_post) -> None:
 
 def test_post_exercises_claims(executed_post) -> None:
     shown = printed(executed_post(POST))
-    ratio = numbers(r"\|gradient\|: minimax form [\d.e+-]+, L_G [\d.e+-]+, ratio ([\d.]+)", shown)[0]
+    gradients = r"\|gradient\|: minimax form [\d.e+-]+, L_G [\d.e+-]+, ratio ([\d.]+)"
+    ratio = numbers(gradients, shown)[0]
     assert ratio > 5  # "many times smaller"
     spread_real = numbers(r"spread of the 500 real threes:\s+([\d.]+)", shown)[0]
     steps = [float(v) for v in re.search(r"distance between neighbours: (.*)", shown)[1].split()]
     assert len(steps) == 7 and max(steps) < 0.2 * spread_real  # gradual, no jumps
     nearest_median, nearest_min = numbers(
-        r"generated -> nearest training three: median ([\d.]+), smallest ([\d.]+)", shown)
+        r"generated -> nearest training three: median ([\d.]+), smallest ([\d.]+)", shown
+    )
     within = numbers(r"training -> nearest other training three: median ([\d.]+)", shown)[0]
     assert nearest_min > 2  # no copy of a training image
     assert 0.5 < nearest_median / within < 2  # about as far as the threes are from each other
@@ -265,5 +267,6 @@ def test_post_trains_in_a_visible_loop_without_build_settings() -> None:
 
 def test_self_check_has_five_collapsed_answers() -> None:
     text = QMD.read_text(encoding="utf-8")
-    assert text.rstrip().endswith(":::") and text.index("## Exercises") < text.index("## Self-check")
+    assert text.rstrip().endswith(":::")
+    assert text.index("## Exercises") < text.index("## Self-check")
     assert len(re.findall(r'::: \{\.callout-note collapse="true"\}\n## Answer', self_check())) == 5
