@@ -90,6 +90,9 @@ def test_a_post_renders_with_its_math_and_no_node(tmp_path: Path, browser) -> No
         assert p.locator("span.math.inline .katex").count() == 1
         assert p.locator("span.math.display .katex-display").count() == 1
         assert p.locator(".katex-error").count() == 0
+        # what screen readers read: MathML beside the drawn formula, which they skip
+        assert p.locator(".katex-mathml math").count() == 2
+        assert p.locator(".katex-html[aria-hidden='true']").count() == 2
         # KaTeX's own fonts drew it: the fraction's font is loaded from the site
         assert p.evaluate("document.fonts.check('1em KaTeX_Main')")
         assert any(u.endswith("vendor/katex/katex.min.js") for u in page.requests)
