@@ -1,11 +1,19 @@
 """Week 6: the one-step activation h, hand-set staircases (Cybenko's intuition), the fits the
-post relies on, and the MNIST 3-vs-7 loader with its error messages."""
+post relies on, the MNIST 3-vs-7 loader with its error messages, and the post's self-check.
+
+The post writes h, its StepUnit module and the staircase itself (the lesson is writing
+them); dlbasics.activations keeps step_unit, StepUnit, step_staircase and staircase, which
+the post no longer uses (their tests stay here while the package keeps them), and
+sigmoid_staircase, which the post uses.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from post_output import printed
@@ -21,6 +29,8 @@ from dlbasics.activations import (
 from dlbasics.train import fit
 
 SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "mnist"
+POST = "06-universal-approximation-mnist"
+QMD = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
 
 
 # ---------------------------------------------------------------- h, the one-step function
@@ -208,12 +218,63 @@ def test_relu_layer_learns_the_step_shaped_probability() -> None:
     assert mae < mae_lin / 2
 
 
+@pytest.mark.slow
+def test_the_lectures_5000_epochs_at_lr_0_001_reach_about_the_same_fit() -> None:
+    """The post's departure (500 epochs at lr 0.02) lands where the lecture's run does."""
+    x, y, prob = data.step_prob()
+    bce = torch.nn.BCEWithLogitsLoss()
+    ours = torch.sigmoid(_fit_then_predict(_one_layer(256, torch.nn.ReLU()), bce, x, y, 0.02, 500))
+    lecture = torch.sigmoid(
+        _fit_then_predict(_one_layer(256, torch.nn.ReLU()), bce, x, y, 0.001, 5000)
+    )
+    mae_ours, mae_lecture = (ours - prob).abs().mean(), (lecture - prob).abs().mean()
+    assert abs(mae_ours - mae_lecture) < 0.2 * mae_lecture
+
+
 def test_relu_layer_fits_the_curve_to_5e_4() -> None:
     x, y, truth = data.wavy_curve()
     net = _one_layer(512, torch.nn.ReLU())
     yhat = _fit_then_predict(net, torch.nn.MSELoss(), x, y, 0.005, 1000)
     mse_truth = float(((yhat - truth) ** 2).mean())
     assert mse_truth <= 5e-4
+    # the post: a few percent of the noise variance; training loss close to the truth's
+    assert mse_truth < 0.1 * 0.0025
+    mse_data, mse_of_truth = float(((yhat - y) ** 2).mean()), float(((truth - y) ** 2).mean())
+    assert abs(mse_data - mse_of_truth) < 0.1 * 0.0025
+
+
+def test_noise_variance_is_an_average_not_a_floor_for_the_training_loss() -> None:
+    """E (y - f)^2 = sigma^2 + (f - truth)^2 on new data; one sample can score below sigma^2."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.linspace(0, 2, 200_000, dtype=torch.float64)
+    truth = data.wavy_truth(x)
+    y = truth + 0.05 * torch.randn(x.shape, generator=gen, dtype=torch.float64)
+    assert float(((y - truth) ** 2).mean()) == pytest.approx(0.0025, rel=0.01)
+    f = truth + 0.02 * torch.sin(7 * x)  # any other function does worse on new points
+    expected = 0.0025 + float(((f - truth) ** 2).mean())
+    assert float(((y - f) ** 2).mean()) == pytest.approx(expected, rel=0.01)
+    # a function through every noisy training point (a piecewise-linear interpolant, which
+    # a ReLU layer can draw) has training loss 0 < 0.0025, and does worse than 0.0025 on
+    # new points
+    xs = torch.linspace(0, 2, 50, dtype=torch.float64)
+    ys = data.wavy_truth(xs) + 0.05 * torch.randn(50, generator=gen, dtype=torch.float64)
+    through = torch.from_numpy(np.interp(x.numpy(), xs.numpy(), ys.numpy()))
+    at_train = torch.from_numpy(np.interp(xs.numpy(), xs.numpy(), ys.numpy()))
+    assert float(((at_train - ys) ** 2).mean()) == 0.0
+    assert float(((y - through) ** 2).mean()) > 1.2 * 0.0025
+
+
+def test_scaling_the_inputs_scales_the_weighted_sums_not_the_biases() -> None:
+    torch.manual_seed(data.SEED)
+    layer = torch.nn.Linear(784, 32).double()
+    pixels = torch.rand(5, 784, dtype=torch.float64) * 255
+    with torch.no_grad():
+        raw = layer(pixels) - layer.bias
+        scaled = layer(pixels / 255) - layer.bias
+    assert torch.allclose(raw, 255 * scaled, rtol=1e-12, atol=1e-12)
+    with torch.no_grad():
+        ratio = layer(pixels) / layer(pixels / 255)
+    assert not torch.allclose(ratio, torch.full_like(ratio, 255.0))  # outputs: not 255x
 
 
 def test_a_wide_h_layer_fits_both_data_sets_in_100_epochs() -> None:
@@ -366,13 +427,9 @@ def test_failed_download_names_the_folder_and_the_fix(monkeypatch, tmp_path: Pat
 
 # ---------------------------------------------------------------- the executed post
 
-POST = "06-universal-approximation-mnist"
-
 
 @pytest.mark.slow
 def test_executed_post_prints_the_promised_numbers(executed_post) -> None:
-    import re
-
     shown = printed(executed_post(POST))
     mse = float(re.search(r"MSE vs true curve: ([0-9.e+-]+)", shown).group(1))
     assert mse <= 5e-4
@@ -393,6 +450,17 @@ def test_executed_post_prints_the_promised_numbers(executed_post) -> None:
             rf"{split}: sigmoid\(out\) > 0.5: ([0-9.]+) +out > 0: ([0-9.]+)", shown
         ).groups()
         assert a == b
+    # and they match the network with the sigmoid inside (same path up to rounding)
+    main = float(re.search(r"test accuracy: +([0-9.]+)", shown).group(1))
+    ex1 = float(re.search(r"test: sigmoid\(out\) > 0.5: ([0-9.]+)", shown).group(1))
+    assert abs(main - ex1) <= 0.005
+    # the staircases: error falls with every fourfold m
+    mse_m = [float(v) for v in re.findall(r"m = +\d+ h-units: MSE vs true curve (\S+)", shown)]
+    assert len(mse_m) == 3 and mse_m[0] > 5 * mse_m[1] > 25 * mse_m[2]
+    # the curve's training loss is close to the true curve's own loss on the data
+    mse_data = float(re.search(r"MSE on the data: +([0-9.]+)", shown).group(1))
+    mse_of_truth = float(re.search(r"the true curve's MSE on the data: ([0-9.]+)", shown).group(1))
+    assert abs(mse_data - mse_of_truth) < 0.1 * 0.0025
     assert "hidden weights: [-5.0, 5.0, -5.0, 5.0]" in shown
     # first-layer biases: training gathers kinks at the big cliff
     near = {
@@ -429,3 +497,70 @@ def test_executed_post_prints_the_promised_numbers(executed_post) -> None:
     assert all(acc >= 0.99 for acc in train.values())
     assert test[1000] == plain and test[1000] > test[125]
     assert abs(test[1000] - test[500]) < test[500] - test[125]
+
+
+def test_post_writes_the_lesson_and_drops_the_corrected_claims() -> None:
+    text = QMD.read_text(encoding="utf-8")
+    assert "class StepUnit(nn.Module):" in text and "def h(u" in text
+    assert "import StepUnit" not in text and "step_unit" not in text
+    for wrong in (
+        "torch.set_num_threads",
+        "first-layer output is 255 times smaller",
+        "a fifth to a third",
+        "that is the floor",
+        "whenever an $\\mathbf X \\to \\mathbf y$ rule exists",
+        "whole idea of the theorem",
+        "(see [Week 4]",
+    ):
+        assert wrong not in text, wrong
+    assert text.count("loss.backward()") >= 2 and text.count("optimizer.zero_grad()") >= 2
+    assert "net.eval()" in text and "with torch.no_grad():" in text
+
+
+# ---------------------------------------------------------------- the self-check
+
+
+def self_check_answers() -> list[str]:
+    """The text of each answer of the post's self-check, in order."""
+    section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
+    return re.findall(
+        r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S
+    )
+
+
+def test_self_check_answers_are_what_torch_computes() -> None:
+    answers = self_check_answers()
+    assert len(answers) == 5
+    nn = torch.nn
+
+    # 1. parameters of the MNIST network, and the first weight's shape
+    net = nn.Sequential(nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 1), nn.Sigmoid())
+    count = sum(p.numel() for p in net.parameters())
+    assert count == 784 * 32 + 32 + 32 + 1 == 25153
+    assert tuple(net[0].weight.shape) == (32, 784)
+    assert answers[0].startswith(f"{count} parameters; the first weight has shape `(32, 784)`.")
+
+    # 2. BCELoss rejects logits; BCEWithLogitsLoss = BCE of the sigmoid; logit > 0 rule
+    logits = torch.tensor([[-2.0], [0.3], [1.7]])
+    labels = torch.tensor([[0.0], [1.0], [1.0]])
+    with pytest.raises(RuntimeError):
+        nn.BCELoss()(logits, labels)
+    assert torch.allclose(
+        nn.BCEWithLogitsLoss()(logits, labels), nn.BCELoss()(torch.sigmoid(logits), labels)
+    )
+    assert torch.equal(torch.sigmoid(logits) > 0.5, logits > 0)
+    assert not torch.equal(logits > 0.5, logits > 0)  # the logit 0.3 is misread at 0.5
+    assert "`nn.BCEWithLogitsLoss()`" in answers[1] and "logit is above\n0" in answers[1]
+
+    # 3. h at 0, 0.5 and 2 with sharpness 200, from the formula in float64
+    u = torch.tensor([0.0, 0.5, 2.0], dtype=torch.float64)
+    values = torch.sigmoid(200 * (u + 0.5)) + torch.sigmoid(-200 * (u - 0.5)) - 1
+    shown = [f"{v:.2f}" for v in values.tolist()]
+    assert shown == ["1.00", "0.50", "0.00"]
+    assert answers[2].startswith(f"${shown[0]}$, ${shown[1]}$ and ${shown[2]}$.")
+
+    # 4. conceptual (the theorem is about existence): the answer says so
+    assert answers[3].startswith("False.") and "continuous" in answers[3]
+
+    # 5. checked in test_noise_variance_is_an_average_not_a_floor_for_the_training_loss
+    assert answers[4].startswith("No.") and "0.0025 + \\mathbb E" in answers[4]
