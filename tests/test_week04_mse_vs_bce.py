@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from post_output import numbers, printed
 from torch import nn
 
 from dlbasics.closed_form import hessian
@@ -29,7 +30,6 @@ from dlbasics.surface import (
     second_differences,
 )
 from dlbasics.train import fit
-from post_output import numbers, printed
 
 POST = "04-mse-vs-bce"
 QMD = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
@@ -378,3 +378,12 @@ def test_self_check_4_separable_data_has_no_minimum():
 def test_self_check_5_refers_to_the_printed_gradient():
     text = _answers()[4]
     assert "grads['MSE'][0]" in text and "grads['BCE'][0]" in text
+
+
+def test_mse_from_the_good_start_speeds_up_only_as_it_leaves_the_flat_part(toy):
+    h = train(toy, "mse", (-3.0, -1.0))
+    path = h.param_path(PARAMS)
+    first_300 = math.dist(path[h.at(0)], path[h.at(300)])
+    last_300 = math.dist(path[h.at(700)], path[h.at(1000)])
+    assert first_300 < 0.5 * last_300
+    assert 0 < w(h)[1] < 2  # "the curve has only just tilted upward"
