@@ -256,9 +256,13 @@ def test_executed_post_prints_what_the_text_says(executed_post) -> None:
     rows = re.findall(
         r"^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+) \|\s+(\d+)\s+(\d+)$", shown, re.M
     )
-    assert len(rows) == 7
+    assert len(rows) == 9
     for H, k, s, p, d, formula, layer in (map(int, r) for r in rows):
         assert formula == layer == count_windows(H, k, s, p, d)
+    # AlexNet's first layer: 55 from 227 without padding or from 224 with p = 2, not from 224
+    alexnet = {(H, p): int(layer) for H, k, s, p, d, _, layer in
+               (map(int, r) for r in rows) if k == 11}
+    assert alexnet == {(227, 0): 55, (224, 0): 54, (224, 2): 55}
     assert "Conv2d (3, 5):    (1, 1, 26, 24)  formula: (26, 24)" in shown
     assert "MaxPool2d (2, 1): (1, 1, 14, 28)  formula: (14, 28)" in shown
     assert "Flatten: (8, 2304)" in shown and "Linear: (8, 10)  parameters: 23050" in shown
