@@ -209,6 +209,21 @@ CEILING_ABACAD = (50 + 149) / 299
 CEILING_ABCABC = (100 + 50 + 50 + 49) / 299
 
 
+def test_takeaway_states_the_ceiling_as_counted() -> None:
+    assert round(CEILING_ABACAD * 299) == 199
+    assert "199 of the 299 pairs,\n  about 2/3, on `AbAcAd`" in QMD.read_text(encoding="utf-8")
+
+
+def test_unbatched_input_shapes_as_the_text_says() -> None:
+    # "an unbatched sequence (L, V) gives output (L, k) and h_n (layers, k)"
+    rnn = nn.RNN(4, 3, num_layers=2)
+    output, h_n = rnn(torch.zeros(7, 4))
+    assert tuple(output.shape) == (7, 3) and tuple(h_n.shape) == (2, 3)
+    lstm = nn.LSTM(4, 3)
+    output, (h_n, c_n) = lstm(torch.zeros(7, 4))
+    assert tuple(output.shape) == (7, 3) and tuple(h_n.shape) == tuple(c_n.shape) == (1, 3)
+
+
 def test_post_prints_the_ceilings_counted_by_hand(executed_post) -> None:
     shown = printed(executed_post(POST))
     ceiling = number(r"best memoryless accuracy on AbAcAd: ([0-9.]+)", shown)
@@ -304,6 +319,10 @@ def test_post_vanishing_gradients_shapes_and_generation(executed_post) -> None:
     for prev, nxt in zip(rnn_text, rnn_text[1:]):
         expected = {"a": "b", "c": "a", "C": "a"}.get(prev)
         assert nxt == expected if expected else nxt in "cC"
+    # "a probability close to 1 but not 1": greedy decoding is exact, sampling can slip
+    low, high = (float(v) for v in re.search(
+        r"LSTM, probability of the true next character: ([0-9.]+) to ([0-9.]+)", shown).groups())
+    assert 0.5 < low < high and low < 0.999
 
 
 def self_check_answers() -> list[str]:
@@ -360,3 +379,18 @@ def test_self_check_answers_are_what_pytorch_computes() -> None:
     f, i = torch.ones(2), torch.zeros(2)
     assert torch.equal(f * c_prev + i * g, c_prev)
     assert "\\mathbf f_t \\approx 1$ and input gate $\\mathbf i_t \\approx 0$" in answers[5]
+
+
+def test_post_rnn_cannot_tell_the_two_bs_apart_and_the_lstm_can(executed_post) -> None:
+    shown = printed(executed_post(POST))
+    states = {
+        kind: [[float(v) for v in group.split(", ")] for group in groups]
+        for kind, *groups in re.findall(
+            r"^(RNN|LSTM)\s+state after the 1st b: \(([^)]*)\), after the 2nd b: \(([^)]*)\)$",
+            shown, re.M,
+        )
+    }
+    first, second = states["RNN"]
+    assert max(abs(a - b) for a, b in zip(first, second)) < 0.1  # "practically the same"
+    first, second = states["LSTM"]
+    assert max(abs(a - b) for a, b in zip(first, second)) > 0.1  # the LSTM's states differ
