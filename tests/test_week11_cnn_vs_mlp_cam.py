@@ -124,11 +124,13 @@ def test_executed_post_cnn_beats_mlp_and_cam_identity_holds(executed_post) -> No
 
     # concentration: 5 of 49 positions hold far more than 5/49 of the positive evidence
     assert number(r"top 5 of 49 positions: median ([0-9.]+)", shown) > 0.25
+    assert "(an even spread: 5/49 = 0.10)" in shown
     k, p = re.search(r"largest mean \+ bias: class (\d), prediction: (\d)", shown).groups()
     assert k == p
     ink = number(r"ink covers (\d+)% of the pixels", shown)
     on_ink = number(r"positive evidence on ink: (\d+)%", shown)
     assert ink < 25 and on_ink < 50  # "most of the positive evidence lies off the ink"
+    assert on_ink < 2 * ink  # "not even twice the share of the pixels that are ink"
     minus_bias, total = numbers(r"score - bias (-?[0-9.]+), sum of the map (-?[0-9.]+)", shown)
     assert minus_bias == pytest.approx(total, abs=2e-3)
 
@@ -137,6 +139,9 @@ def test_post_links_the_lectures_it_follows() -> None:
     text = QMD.read_text(encoding="utf-8")
     assert "DL2026/posts/11wk-2.html" in text
     assert "07wk-1-2.html" in text and "06wk-1.html" in text
+    # 06wk-1 trains its CNN for 10 epochs at Adam's default lr; the departure says so
+    assert "10 epochs at Adam's default" in text and "`lr=0.001`" in text
+    assert abs(torch.optim.Adam([torch.zeros(1, requires_grad=True)]).defaults["lr"] - 0.001) < 1e-12
 
 
 def self_check_answers() -> list[str]:
@@ -182,3 +187,7 @@ def test_self_check_answers_are_what_pytorch_computes() -> None:
         drop_net.eval()
         assert torch.equal(drop_net(x), drop_net(x))
     assert answers[4].startswith("`net.eval()`.")
+    assert "with probability 0.5" in answers[4] and "doubles the rest" in answers[4]
+    drop = nn.Dropout(0.5)  # training mode: kept features are scaled by 1 / (1 - 0.5) = 2
+    kept = drop(torch.ones(10_000))
+    assert set(kept.unique().tolist()) <= {0.0, 2.0} and 0.45 < float((kept == 0).float().mean()) < 0.55
