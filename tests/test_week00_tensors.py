@@ -167,6 +167,10 @@ def test_reductions_along_a_dimension():
     assert m.sum(dim=1).tolist() == [sum(r) for r in rows] and m.sum(dim=1).shape == (2,)
     assert m.sum(dim=1, keepdim=True).shape == (2, 1)
     assert m.argmax(dim=1).tolist() == [2, 2]
+    # with a dim, max gives the values and their positions; argmax only the positions
+    best = m.max(dim=1)
+    assert best.values.tolist() == [max(r) for r in rows]
+    assert best.indices.tolist() == [r.index(max(r)) for r in rows] == m.argmax(dim=1).tolist()
 
 
 # ------------------------------------------------------------------------------------ einsum
@@ -230,6 +234,16 @@ def test_reshape_has_the_right_shape_and_the_wrong_pixels():
     assert not torch.equal(wrong, image.permute(1, 2, 0))
     # its first "pixel" is the first three red values of row 0
     assert wrong[0, 0].tolist() == image[0, 0, :3].tolist()
+    # the caption: mostly grey, a colour only where a pixel's three values differ a lot
+    # (the end of a row of the original, the disc's edge)
+    spread = (wrong.amax(dim=2) - wrong.amin(dim=2)).flatten()
+    assert (spread < 0.1).float().mean() > 0.9
+    flat = image.flatten().tolist()
+    for k in (spread > 0.5).nonzero().flatten().tolist():
+        triple = flat[3 * k : 3 * k + 3]
+        row_ends = {(3 * k + i) % 64 for i in range(3)}
+        assert 63 in row_ends or (3 * k) // (48 * 64) == 2, (k, triple)
+    assert (spread > 0.5).any()
 
 
 # ----------------------------------------------------------------------------------- exercises
@@ -336,6 +350,7 @@ def test_executed_post_shows_what_the_text_says(executed_post):
     assert "batched product = the 10 products one by one: True" in shown
     assert shown.count("agrees: True") == 4 and "agrees: False" not in shown
     assert "trace of S: 12.0" in shown
+    assert "m.max(dim=1).values = tensor([2., 5.])   .indices = tensor([2, 2])" in shown
     assert "permute == einsum: True" in shown
     assert "equal to the original: True" in shown and "and back: True" in shown
     # exercises
