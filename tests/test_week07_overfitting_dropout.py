@@ -4,7 +4,9 @@ The lecture's setup (DL2024 04wk-2): seed 5, 100 points x = linspace(0, 1), y = 
 the first 80 for training and the last 20 for testing; seed 1, Linear(1, 512) -> ReLU
 [-> Dropout(0.8)] -> Linear(512, 1), Adam (default lr), MSE, 1000 full-batch epochs.
 The runs are repeated here with a plain loop written out (no dlbasics), with the losses
-measured in eval mode every 10 epochs; dropout is checked against its definition.
+measured in eval mode every 10 epochs; dropout is checked against its definition. The
+assertions are the lesson's claims (orderings, ratios, ranges), never trained digits, so
+they hold on any CPU; the post states its trained numbers through inline expressions.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from torch import nn
 from dlbasics.train import fit, replay
 
 POST = "07-overfitting-dropout"
+QMD = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
 SIGMA2 = 1e-4
 
 
@@ -105,9 +108,8 @@ def test_without_dropout_training_loss_falls_below_the_noise_and_test_loss_climb
     assert bool((np.diff(train[20:]) < 0).all()), "from epoch 200 on it keeps falling"
     best = int(test.argmin())
     assert 50 <= best * 10 <= 200  # smallest test loss early (the post: epoch 110)
-    assert test[-1] > 50 * test[best] and test[-1] > 10 * SIGMA2
+    assert test[-1] > 20 * test[best] and test[-1] > 10 * SIGMA2
     assert bool((np.diff(test[30:]) > 0).all()), "from epoch 300 on it keeps climbing"
-    assert test[100] == pytest.approx(2.319e-3, rel=0.01)
 
 
 def test_the_expected_test_loss_is_sigma2_plus_the_squared_prediction():
@@ -123,11 +125,11 @@ def test_dropout_narrows_the_gap(runs, data):
     plain, drop = runs[None][1], runs[0.8][1]
     assert drop["train"][-1] > SIGMA2  # no longer below the noise level
     ideal_test = float((yy.double() ** 2).mean())
-    assert drop["test"][-1] < 2 * ideal_test  # "within a factor of two"
-    assert 20 < plain["test"][-1] / drop["test"][-1] < 40  # "about thirty times smaller"
+    assert drop["test"][-1] < 3 * ideal_test  # near what predicting 0 scores
+    assert plain["test"][-1] / drop["test"][-1] > 10  # many times smaller than without
     gap_plain = plain["test"][-1] - plain["train"][-1]
     gap_drop = drop["test"][-1] - drop["train"][-1]
-    assert gap_plain > 2e-3 and abs(gap_drop) < 1e-4
+    assert abs(gap_plain) > 10 * abs(gap_drop)
     assert np.abs(drop["test"][20:] - drop["train"][20:]).max() < 1e-4  # after epoch 200
 
 
@@ -208,7 +210,7 @@ def test_relu_commutes_with_a_dropout_mask_and_sigmoid_does_not():
 # ------------------------------------------------------------------------------ exercises
 
 
-def test_exercise_1_train_mode_loss_is_a_quarter_larger(runs, data):
+def test_exercise_1_train_mode_loss_is_only_modestly_larger(runs, data):
     x, y, _, _ = data
     net, curves = runs[0.8]
     net.train()
@@ -216,23 +218,36 @@ def test_exercise_1_train_mode_loss_is_a_quarter_larger(runs, data):
         noisy = np.mean([float(((net(x) - y) ** 2).mean()) for _ in range(400)])
     net.eval()
     ratio = noisy / curves["train"][-1]
-    assert 1.1 < ratio < 1.4
+    assert 1.05 < ratio < 1.6
 
 
-def test_exercise_2_validation_picks_the_untrained_network(data):
-    x, y, xx, yy = data
-    _, curves = plain_run(None, x[:60], y[:60], {"val": (x[60:], y[60:]), "test": (xx, yy)})
+def signal_split():
+    """Exercise 2's data: 0.03 sin(2 pi x) + the lecture's noise, split 60/20/20 at random."""
+    torch.manual_seed(5)
+    x_all = torch.linspace(0, 1, 100).reshape(100, 1)
+    y_all = 0.03 * torch.sin(2 * torch.pi * x_all) + torch.randn(100).reshape(100, 1) * 0.01
+    perm = torch.randperm(100, generator=torch.Generator().manual_seed(1))
+    return [(x_all[i], y_all[i]) for i in (perm[:60], perm[60:80], perm[80:])]
+
+
+def test_exercise_2_early_stopping_on_data_with_signal():
+    """The validation curve has an interior minimum, and stopping there helps the test loss."""
+    (x, y), val, test = signal_split()
+    _, curves = plain_run(None, x, y, {"val": val, "test": test})
     chosen = int(curves["val"].argmin())
-    assert chosen == 0
-    assert curves["test"][-1] > 100 * curves["test"][chosen]
+    assert 0 < chosen < len(curves["val"]) - 1  # an interior minimum, not epoch 0 or 1000
+    assert curves["val"][0] > 5 * curves["val"][chosen]  # it fell: there was signal
+    assert curves["val"][-1] > 1.2 * curves["val"][chosen]  # then rose: noise was fitted
+    assert curves["test"][chosen] < curves["test"][-1]
+    assert curves["test"][chosen] < 1.5 * SIGMA2  # close to the noise variance
 
 
 def test_exercise_4_the_constant_predictor(runs, data):
     _, y, _, yy = data
     ybar = float(y.double().mean())
     constant = float(((yy.double() - ybar) ** 2).mean())
-    assert constant == pytest.approx(4.52e-5, rel=0.01)
-    assert constant < runs[0.8][1]["test"][-1] < 2 * constant
+    assert constant == pytest.approx(4.52e-5, rel=0.01)  # fixed-seed data, no training
+    assert constant < runs[0.8][1]["test"][-1] < 3 * constant
 
 
 def test_exercise_4_a_random_split_overfits_far_less(data):
@@ -248,7 +263,7 @@ def test_exercise_4_a_random_split_overfits_far_less(data):
         {"train": (x_all[train], y_all[train]), "test": (x_all[test], y_all[test])},
         every=1000,
     )
-    assert curves["train"][-1] < SIGMA2 < curves["test"][-1] < 2 * SIGMA2
+    assert curves["train"][-1] < SIGMA2 < curves["test"][-1] < 3 * SIGMA2
     assert curves["test"][-1] > curves["train"][-1]
 
 
@@ -259,13 +274,21 @@ def test_exercise_4_a_random_split_overfits_far_less(data):
 def test_executed_post_shows_the_promised_numbers(executed_post):
     nb = executed_post(POST)
     shown, anims = printed(nb), animation_sizes(nb)
-    assert "training: 80 points, mean of y^2 = 1.276e-04" in shown
+    assert "training: 80 points, mean of y^2 = 1.276e-04" in shown  # fixed-seed data
     assert "test:     20 points, mean of y^2 = 4.283e-05" in shown
-    assert "no dropout, epoch 1000: training loss 9.516e-05   test loss 2.319e-03" in shown
-    assert "no dropout: smallest test loss 4.142e-05 at epoch 110" in shown
-    assert "dropout 0.8, epoch 1000: training loss 1.228e-04   test loss 8.075e-05" in shown
-    assert "gap test - training +2.22e-03" in shown
-    assert "gap test - training -4.21e-05" in shown
+
+    def losses(name: str, epoch: int) -> tuple[float, float]:
+        found = re.search(rf"{name}, epoch +{epoch}: training loss (\S+) +test loss (\S+)", shown)
+        return float(found[1]), float(found[2])
+
+    train_end, test_end = losses("no dropout", 1000)
+    best = re.search(r"no dropout: smallest test loss (\S+) at epoch (\d+)", shown)
+    assert train_end < 1.276e-4 and test_end > 20 * float(best[1])
+    assert 50 <= int(best[2]) <= 200
+    drop_train, drop_test = losses("dropout 0.8", 1000)
+    assert drop_train > SIGMA2 and test_end > 10 * drop_test
+    gaps = [float(g) for g in re.findall(r"gap test - training (\S+)", shown)]
+    assert len(gaps) == 2 and abs(gaps[0]) > 10 * abs(gaps[1])
     # the dropout layer: survivors are 10 times their input, eval mode is the identity
     assert "15.0310" in shown and "1.5031" in shown
     assert "evaluation mode, d(u) equals u: True" in shown
@@ -274,22 +297,103 @@ def test_executed_post_shows_the_promised_numbers(executed_post):
     two = re.search(r"two calls in eval mode: +tensor\((.*?)\) tensor\((.*?)\)", shown)
     assert two[1] == two[2]
     ratio = float(re.search(r"\(([0-9.]+) times larger\)", shown)[1])
-    assert 1.1 < ratio < 1.4  # "about a quarter larger"
-    assert "chosen on the validation set: epoch 0" in shown
+    assert 1.05 < ratio < 1.6  # only modestly larger
+    # exercise 2: an interior minimum of the validation loss, and it helps the test loss
+    val = re.search(
+        r"validation loss: epoch 0 (\S+), epoch (\d+) (\S+) \(smallest\), epoch 1000 (\S+)", shown
+    )
+    assert 0 < int(val[2]) < 1000 and float(val[1]) > float(val[3]) < float(val[4])
+    test_es = re.search(r"test loss at epoch \d+: (\S+);   at epoch 1000: (\S+)", shown)
+    assert float(test_es[1]) < float(test_es[2])
     assert "relu(drop(u)) == drop(relu(u)): True" in shown
     assert "sig(drop(u)) == drop(sig(u)):   False" in shown
     var = float(re.search(r"variance / u\^2, averaged over entries: ([0-9.]+)", shown)[1])
     assert var == pytest.approx(9, rel=0.05)
-    assert "test loss: constant ybar 4.52e-05,   dropout net 8.07e-05" in shown
+    const = re.search(
+        r"test loss: constant ybar (\S+), +dropout net (\S+), +no dropout (\S+)", shown
+    )
+    assert float(const[1]) < float(const[2]) < 3 * float(const[1]) < float(const[3])
     found = re.search(r"random split, .*: training loss ([0-9.e-]+), +test loss ([0-9.e-]+)", shown)
     train_r, test_r = float(found[1]), float(found[2])
-    assert train_r < SIGMA2 < test_r < 2 * SIGMA2
+    assert train_r < SIGMA2 < test_r < 3 * SIGMA2
     assert len(anims) == 2 and all(size < 300_000 for size in anims)
 
 
 def test_post_date_source_and_held_out_animations() -> None:
-    qmd = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
-    text = qmd.read_text(encoding="utf-8")
+    text = QMD.read_text(encoding="utf-8")
     assert re.search(r"^date: 2026-10-19$", text, re.M)
     assert "guebin.github.io/DL2024/posts/04wk-2.html" in text
-    assert text.count("test=(xx, yy)") >= 2  # both animations show the held-out points
+    assert text.count("test=(xx, yy, ") >= 2  # both animations show the held-out points
+
+
+def test_post_wording_on_masks_and_input_dropout_and_its_loop() -> None:
+    text = QMD.read_text(encoding="utf-8")
+    for wrong in (
+        "each update trains a",
+        "Each update trains a random",
+        "a random sub-network at each call",
+        "never the input",
+        "a bit less on the test",
+        "torch.set_num_threads",
+        "picks epoch 0",
+    ):
+        assert wrong not in text, wrong
+    assert "new mask for every example" in text and "Hinton et al. (2012)" in text
+    for step in ("loss.backward()", "optimizer.step()", "optimizer.zero_grad()", "net.eval()"):
+        assert step in text
+
+
+# ------------------------------------------------------------------------------ self-check
+
+
+def self_check_answers() -> list[str]:
+    """The text of each answer of the post's self-check, in order."""
+    section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
+    return re.findall(
+        r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S
+    )
+
+
+def test_self_check_answers_are_what_torch_computes():
+    answers = self_check_answers()
+    assert len(answers) == 5
+
+    # 1. Dropout(0.5) on ones: only 0 and 2 in training mode, ones in eval mode
+    torch.manual_seed(0)
+    d = nn.Dropout(p=0.5)
+    values = set(d(torch.ones(400, 3)).unique().tolist())
+    assert values == {0.0, 2.0}
+    d.eval()
+    assert torch.equal(d(torch.ones(4, 3)), torch.ones(4, 3))
+    assert answers[0].startswith(
+        "Only `0.` and `2.`; in evaluation mode a `(4, 3)` tensor of ones."
+    )
+
+    # 2. one mask entry per element, a new mask per call, different rows differ
+    h = torch.ones(80, 512)
+    drop = nn.Dropout(0.8)
+    first, second = drop(h) != 0, drop(h) != 0
+    assert first.numel() == 80 * 512 == 40960
+    assert not torch.equal(first, second)
+    assert len({tuple(row.tolist()) for row in first}) == 80  # every example its own mask
+    assert answers[1].startswith("$80 \\cdot 512 = 40960$ decisions, and no")
+
+    # 3. forgetting eval(): scores differ from call to call; eval() makes them agree
+    net = lecture_net(0.8)
+    xx, yy = torch.linspace(0.8, 1, 20).reshape(-1, 1), torch.zeros(20, 1)
+    with torch.no_grad():
+        a, b = nn.functional.mse_loss(net(xx), yy), nn.functional.mse_loss(net(xx), yy)
+        assert a != b
+        net.eval()
+        assert nn.functional.mse_loss(net(xx), yy) == nn.functional.mse_loss(net(xx), yy)
+    assert "Call `net.eval()` before scoring" in answers[2]
+
+    # 4. read the figure: checked against the runs in the overfitting tests above
+    assert answers[3].startswith("Overfitting:") and "validation set" in answers[3]
+
+    # 5. p = 0.5, u = 2: the two-point distribution, exactly
+    p, u = 0.5, 2.0
+    mean = (1 - p) * u / (1 - p)
+    var = (1 - p) * (u / (1 - p)) ** 2 - mean**2
+    assert (mean, var) == (2.0, 4.0) and var == p / (1 - p) * u**2
+    assert answers[4].startswith("Mean 2, variance 4.")
