@@ -63,6 +63,22 @@ def test_data_and_starting_loss_match_the_lecture(data):
     assert float(sse(X @ start(), y)) == pytest.approx(8587.6875, abs=1e-3)
 
 
+def test_data_are_the_lectures_draws_written_out(data):
+    """DL2022 03wk-2 and DL2026 04wk (section 5) draw: seed, sorted x, then the noise."""
+    torch.manual_seed(43052)
+    x = torch.randn(100).sort()[0]
+    eps = torch.randn(100) * 0.5
+    X, y = data
+    assert torch.equal(X[:, 1], x)
+    assert torch.allclose(y, 2.5 + 4 * x + eps, atol=1e-6)
+
+
+def test_source_note_cites_both_lectures() -> None:
+    note = QMD.read_text(encoding="utf-8").split("**Source:**", 1)[1].split("\n\n", 1)[0]
+    assert "DL2022/posts/2022-09-20-3wk-2" in note and "DL2026/posts/04wk" in note
+    assert "43052" in note and "(section 5)" in note
+
+
 # ------------------------------------------------------------------------------ the gradients
 
 
@@ -258,6 +274,9 @@ def test_exercise_mse_with_n_times_the_lr_follows_the_sse_path(data):
     assert np.allclose(h_sse.param_path(), h_mse.param_path(), atol=1e-4)
     assert np.allclose(np.array(h_mse.loss) * n, h_sse.loss, rtol=1e-5)
     assert max_stable_lr(X, loss="mse") == pytest.approx(n * max_stable_lr(X, loss="sse"))
+    # 'exactly so when every point is repeated': the MSE threshold of the doubled data is the same
+    X2 = torch.cat([X, X])
+    assert max_stable_lr(X2, loss="mse") == pytest.approx(max_stable_lr(X, loss="mse"), rel=1e-6)
 
 
 # ----------------------------------------------------------------------- the post's animations
