@@ -274,6 +274,18 @@ def test_sigmoid_then_bce_saturates_where_bce_with_logits_does_not() -> None:
     assert routes["sigmoid"][0][0] == pytest.approx(exact[0], rel=1e-3)
 
 
+def test_sigmoid_rounds_to_one_from_about_17_on() -> None:
+    # float32 has spacing 2**-23 just above 1 and 2**-24 just below: 1/(1 + e^-u) is
+    # stored as 1 once e^-u falls below about 2**-24, i.e. from u = 24 log 2 = 16.6 on
+    # (where exactly depends on how the CPU rounds exp, within a few tenths)
+    grid = torch.arange(0.0, 30.0, 0.1)
+    first_one = grid[torch.sigmoid(grid) == 1.0][0].item()
+    assert 24 * math.log(2) - 0.5 < first_one < 25 * math.log(2) + 0.5
+    assert (torch.sigmoid(grid[grid >= first_one]) == 1.0).all()  # and stays 1 beyond
+    text = QMD.read_text(encoding="utf-8")
+    assert "From about $u = `{python} first_one`$ on" in text  # a number, not a str, in math
+
+
 @pytest.mark.slow
 def test_post_prints_both_routes(shown: str) -> None:
     ref = _cross_entropy_ref(LECTURE_U, LECTURE_Y)
