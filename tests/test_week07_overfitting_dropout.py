@@ -274,8 +274,9 @@ def test_exercise_4_a_random_split_overfits_far_less(data):
 def test_executed_post_shows_the_promised_numbers(executed_post):
     nb = executed_post(POST)
     shown, anims = printed(nb), animation_sizes(nb)
-    assert "training: 80 points, mean of y^2 = 1.276e-04" in shown  # fixed-seed data
-    assert "test:     20 points, mean of y^2 = 4.283e-05" in shown
+    # fixed-seed data (another CPU's randn may differ in the last digit)
+    ideal = re.findall(r"\d+ points, mean of y\^2 = (\S+)", shown)
+    assert [float(v) for v in ideal] == pytest.approx([1.276e-4, 4.283e-5], rel=1e-3)
 
     def losses(name: str, epoch: int) -> tuple[float, float]:
         found = re.search(rf"{name}, epoch +{epoch}: training loss (\S+) +test loss (\S+)", shown)
@@ -290,7 +291,14 @@ def test_executed_post_shows_the_promised_numbers(executed_post):
     gaps = [float(g) for g in re.findall(r"gap test - training (\S+)", shown)]
     assert len(gaps) == 2 and abs(gaps[0]) > 10 * abs(gaps[1])
     # the dropout layer: survivors are 10 times their input, eval mode is the identity
-    assert "15.0310" in shown and "1.5031" in shown
+    block = shown.split("training mode: True", 1)[1].split("evaluation mode", 1)[0]
+    num = r"\s*(-?[0-9.]+(?:e[+-]?\d+)?)"
+    rows = re.findall(rf"\[{num},{num},{num},{num}\]", block)
+    assert len(rows) == 10
+    for row in rows:
+        u1, u2, d1, d2 = (float(v) for v in row)
+        for u, out in ((u1, d1), (u2, d2)):
+            assert out == 0 or out == pytest.approx(10 * u, abs=2e-3)
     assert "evaluation mode, d(u) equals u: True" in shown
     two = re.search(r"two calls in training mode: tensor\((.*?)\) tensor\((.*?)\)", shown)
     assert two[1] != two[2]
