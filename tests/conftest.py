@@ -2,18 +2,21 @@
 
 * ``rendered_site``: the folder ``quarto render`` wrote, ``site/`` in pytest's temporary
   folder for the run (``/tmp/pytest-of-<user>/pytest-<n>/``, printed at the end; pytest
-  keeps the last three), its output in ``site.log`` beside it. ``DLBASICS_SITE=<folder>``
-  tests an existing render instead, with its output in ``DLBASICS_SITE_LOG`` (publish.yml).
+  keeps the last three), its output in ``site.log`` beside it. The render starts with the
+  session and the tests that need no render run first, meanwhile (a second core is not
+  idle). ``DLBASICS_SITE=<folder>`` tests an existing render instead, with its output in
+  ``DLBASICS_SITE_LOG`` (publish.yml).
 * ``render_log``: what that render printed.
 * ``site_url``: the rendered folder served on 127.0.0.1 (base URL, ending in ``/``).
 * ``browser``: headless Chromium (Playwright), ``$DLBASICS_CHROMIUM`` or ``/usr/bin/chromium``.
 * ``executed_post(name)``: the notebook Quarto executed for that post in the render. When
   no selected test needs the whole site (e.g. ``pytest tests/test_week03_logistic.py``),
-  only the posts asked for are rendered, each into ``build/post-renders/<post>``.
+  only the posts asked for are rendered, each into ``post-renders/<post>`` in pytest's
+  temporary folder for the run (printed at the end).
 
 Every session renders anew (nothing is reused from an earlier run, whose code, data or
-CPU settings may differ), the whole site into a folder of its own (a post rendered alone
-goes to the post's folder). Quarto renders a copy of the checkout (``<output>.src``), because it
+CPU settings may differ), into folders of its own: two sessions never write into each
+other's render. Quarto renders a copy of the checkout (``<output>.src``), because it
 writes beside the sources while it works. A render that fails (a cell that raises, invalid
 YAML or options: Quarto validates them) fails every test that needs it, with the end of
 its log. Quarto must be on ``PATH`` (``make test`` finds or installs it).
@@ -24,6 +27,7 @@ from __future__ import annotations
 import http.server
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -39,6 +43,7 @@ from qmd import REPO, post_paths
 BUILD = REPO / "build"
 SITE_ENV, SITE_LOG_ENV = "DLBASICS_SITE", "DLBASICS_SITE_LOG"
 SITE_FIXTURES = {"rendered_site", "site_url", "render_log"}
+RENDER_FIXTURES = SITE_FIXTURES | {"executed_post"}  # tests that wait for a render
 RENDER_TIMEOUT = 1800  # seconds
 QUARTO_VERSION = (REPO / ".quarto-version").read_text(encoding="utf-8").strip()
 QUARTO_MISSING = (
@@ -75,51 +80,71 @@ def copy_checkout(dest: Path, root: Path = REPO) -> None:
             shutil.copy2(root / rel, dest / rel)
 
 
-def render(out: Path, *inputs: str, root: Path = REPO) -> str:
-    """``quarto render [inputs] --output-dir out`` of a copy of ``root``; what it printed.
+def start_render(out: Path, *inputs: str, root: Path = REPO) -> subprocess.Popen:
+    """Start ``quarto render [inputs] --output-dir out`` of a copy of ``root``.
 
-    The output is also written to ``<out>.log``. Fails the calling test when Quarto exits
-    with an error (the end of the log in the message).
+    Everything Quarto prints goes to ``<out>.log``; :func:`finish_render` waits for it.
     """
     quarto = quarto_exe()
-    src, log = out.with_name(out.name + ".src"), out.with_name(out.name + ".log")
+    src = out.with_name(out.name + ".src")
     for old in (out, src):
-        if old.is_symlink():  # an earlier layout linked build/site to a cache
-            old.unlink()
         shutil.rmtree(old, ignore_errors=True)
     copy_checkout(src, root)
     env = {**os.environ, "QUARTO_PYTHON": sys.executable}
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    try:
-        proc = subprocess.run(
+    with open(out.with_name(out.name + ".log"), "w", encoding="utf-8") as log:
+        return subprocess.Popen(
             [quarto, "render", *inputs, "--output-dir", str(out.resolve())],
             cwd=src,
             env=env,
-            capture_output=True,
-            text=True,
-            timeout=RENDER_TIMEOUT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped as one (stop_render)
         )
-        code, text = proc.returncode, proc.stdout + proc.stderr
-    except subprocess.TimeoutExpired as err:
-        code, text = -1, f"{err.stdout or ''}{err.stderr or ''}\nquarto render timed out"
-    log.write_text(text, encoding="utf-8")
+
+
+def stop_render(proc: subprocess.Popen) -> None:
+    """Stop a render still running, Quarto and the kernels it started."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait()
+
+
+def finish_render(proc: subprocess.Popen, out: Path) -> str:
+    """What the render printed, once it has ended; fails the calling test on an error."""
+    log = out.with_name(out.name + ".log")
+    try:
+        code = proc.wait(timeout=RENDER_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        stop_render(proc)
+        code = "(timed out)"
+    text = log.read_text(encoding="utf-8")
     if code != 0:
         tail = "\n".join(text.rstrip().splitlines()[-40:])
         pytest.fail(f"quarto render exited {code} (full log: {log}):\n{tail}", pytrace=False)
     return text
 
 
+def render(out: Path, *inputs: str, root: Path = REPO) -> str:
+    """``quarto render [inputs] --output-dir out`` of a copy of ``root``: what it printed."""
+    return finish_render(start_render(out, *inputs, root=root), out)
+
+
 # The renders of this session: "site" or a post's folder name -> (folder, log), or the
-# message of its failure (every later caller fails with it too).
+# message of its failure (every later caller fails with it too); a render still running.
 _RENDERS: dict[str, tuple[Path, str] | str] = {}
+_RUNNING: dict[str, tuple[subprocess.Popen, Path]] = {}
 _whole_site_wanted = True  # set from the selected tests at collection
 
 
 def _rendered(key: str, out: Path, *inputs: str) -> tuple[Path, str]:
     if key not in _RENDERS:
-        print(f"\nrendering {inputs[0] if inputs else 'the site'} into {out} ...", flush=True)
+        if key not in _RUNNING:
+            print(f"\nrendering {inputs[0] if inputs else 'the site'} into {out}", flush=True)
+            _RUNNING[key] = (start_render(out, *inputs), out)
+        proc, out = _RUNNING.pop(key)
         try:
-            _RENDERS[key] = (out, render(out, *inputs))
+            _RENDERS[key] = (out, finish_render(proc, out))
         except pytest.fail.Exception as err:
             _RENDERS[key] = str(err)
     result = _RENDERS[key]
@@ -147,9 +172,24 @@ def site(session_dir: Path) -> tuple[Path, str]:
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    """Render the whole site only when a selected test looks at it."""
+    """Render the whole site only when a selected test looks at it; run first the tests
+    that need no render (they run while the site renders, see :func:`_site_render`)."""
     global _whole_site_wanted
     _whole_site_wanted = any(SITE_FIXTURES & set(item.fixturenames) for item in items)
+    items.sort(key=lambda item: bool(RENDER_FIXTURES & set(item.fixturenames)))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _site_render(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Start the whole-site render with the session when a test needs it (the first one
+    that does waits for it); stop it if the session ends first."""
+    if _whole_site_wanted and not os.environ.get(SITE_ENV):
+        out = tmp_path_factory.getbasetemp() / "site"
+        print(f"\nrendering the site into {out} while the other tests run", flush=True)
+        _RUNNING["site"] = (start_render(out), out)
+    yield
+    for proc, _ in _RUNNING.values():
+        stop_render(proc)
 
 
 @pytest.fixture(scope="session")
@@ -266,8 +306,8 @@ def executed_post(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str | P
                 folder = site(tmp_path_factory.getbasetemp())[0]
             else:
                 name = qmd.parent.name
-                rel = str(qmd.relative_to(REPO))
-                folder = _rendered(name, BUILD / "post-renders" / name, rel)[0]
+                out = tmp_path_factory.getbasetemp() / "post-renders" / name
+                folder = _rendered(name, out, str(qmd.relative_to(REPO)))[0]
             cache[qmd] = executed_notebook(folder, qmd)
         return cache[qmd]
 
@@ -293,5 +333,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
     shots = sorted(SCREENSHOTS.glob("*.png")) if _TAKEN else []
     if shots:
         terminalreporter.write_line(f"screenshots for review ({len(shots)}): {SCREENSHOTS}")
-    if isinstance(_RENDERS.get("site"), tuple):
-        terminalreporter.write_line(f"rendered site tested: {_RENDERS['site'][0]}")
+    for key, result in _RENDERS.items():
+        if isinstance(result, tuple):
+            what = "site" if key == "site" else key
+            terminalreporter.write_line(f"rendered {what} tested: {result[0]}")
