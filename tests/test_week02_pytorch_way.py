@@ -320,6 +320,21 @@ def test_detach_and_no_grad_leave_the_record():
     with pytest.raises(RuntimeError, match="requires grad"):
         u.numpy()
     assert u.detach().numpy() == 6.0
+    # not a copy: the detached tensor shares u's memory
+    d = u.detach()
+    assert d.data_ptr() == u.data_ptr()
+    with torch.no_grad():
+        d.add_(1.0)
+    assert u.item() == 7.0
+    # matplotlib refuses a tensor that requires grad, as NumPy does
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with pytest.raises(RuntimeError, match="requires grad"):
+        plt.plot(torch.arange(3.0) * u)
+    plt.close("all")
 
 
 def test_zero_grad_sets_none_since_2_0_and_zeros_on_request():
@@ -394,6 +409,36 @@ def test_adam_step_can_exceed_lr_but_not_the_papers_bound():
     assert abs(torch_path[-1] - torch_path[-2]) == pytest.approx(step, rel=1e-4)
 
 
+def test_growing_gradients_push_adams_step_past_the_papers_sparse_case_value():
+    """The paper's 3.2 lr is not a bound: gradients growing 10% per step give about 3.7 lr."""
+    b1, b2, lr = 0.9, 0.999, 0.1
+    path = adam64(lambda W, g=iter([1.1**t for t in range(300)]): np.array([next(g)]), [0.0], lr, 300)
+    largest = np.abs(np.diff(path[:, 0])).max()
+    paper = lr * (1 - b1) / np.sqrt(1 - b2)
+    assert 3.5 * lr < largest and largest > paper * 1.1
+    w = torch.zeros(1, requires_grad=True)  # torch.optim.Adam agrees
+    optimizer = torch.optim.Adam([w], lr=lr)
+    steps = []
+    for t in range(300):
+        before = w.item()
+        w.grad = torch.tensor([1.1**t])
+        optimizer.step()
+        steps.append(abs(w.item() - before))
+    assert max(steps) == pytest.approx(largest, rel=1e-3)
+    prose = QMD.read_text(encoding="utf-8")
+    assert "it is not a bound on\nevery sequence of gradients" in prose
+
+
+def test_later_weeks_named_for_adams_default_lr_use_it() -> None:
+    """'Weeks 5, 7 and 9, for instance' train with torch.optim.Adam at its default lr."""
+    assert "(Weeks 5, 7 and 9, for\ninstance)" in QMD.read_text(encoding="utf-8")
+    assert torch.optim.Adam([torch.zeros(1, requires_grad=True)]).defaults["lr"] == 0.001
+    posts = QMD.parents[1]
+    for week in ("05", "07", "09"):
+        (qmd,) = posts.glob(f"{week}-*/index.qmd")
+        assert re.search(r"torch\.optim\.Adam\(net\.parameters\(\)\)", qmd.read_text(encoding="utf-8"))
+
+
 def test_adam_steps_on_the_line_stay_near_lr_and_shrink_near_the_minimum(data):
     X, _, y = data
     Xn, yn = np64(X, y)
@@ -436,6 +481,7 @@ def test_executed_post_shows_the_promised_numbers(executed_post):
     assert number(r"largest difference over 200 steps: ([0-9.e+-]+)", shown) < 1e-5
     assert number(r"Adam on SSE vs Adam on MSE, largest difference: ([0-9.e+-]+)", shown) < 1e-5
     assert 2.0 < number(r"step after 1000 zero gradients: [0-9.]+ = ([0-9.]+) x lr", shown) < 3.2
+    assert number(r"largest step, gradients growing by 10% per step: ([0-9.]+) x lr", shown) > 3.5
     sgd_first = number(r"SGD: first within 1% of the smallest MSE \([0-9.]+\) after (\d+) updates", shown)
     adam_first = number(r"Adam: first within 1% of the smallest MSE \([0-9.]+\) after (\d+) updates", shown)
     assert abs(sgd_first - 26) <= 1 and abs(adam_first - 146) <= 3 and sgd_first < adam_first
