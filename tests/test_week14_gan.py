@@ -170,6 +170,43 @@ def test_the_lectures_labels_give_the_same_losses() -> None:
     assert bce64(1 - p, 1 - y) == pytest.approx(bce64(p, y), rel=1e-12)
 
 
+def _generator_after(real_label: float, negate_last_layer: bool, steps: int = 15) -> torch.Tensor:
+    """G's parameters after a few alternating steps with real images labelled real_label."""
+    D, G = make_networks()
+    if negate_last_layer:
+        with torch.no_grad():
+            D[3].weight.neg_()
+            D[3].bias.neg_()
+    optimizer_D = torch.optim.Adam(D.parameters(), lr=0.001, betas=(0.5, 0.999))
+    optimizer_G = torch.optim.Adam(G.parameters(), lr=0.0002, betas=(0.5, 0.999))
+    loss_fn = nn.BCELoss()
+    gen = torch.Generator().manual_seed(3)
+    X_real = torch.rand(40, 1, 28, 28, generator=gen)
+    real, fake = torch.full((40, 1), real_label), torch.full((40, 1), 1 - real_label)
+    for _ in range(steps):
+        X_fake = G(torch.randn(40, 4, generator=gen)).detach()
+        loss_D = loss_fn(D(X_real), real) + loss_fn(D(X_fake), fake)
+        optimizer_D.zero_grad()
+        loss_D.backward()
+        optimizer_D.step()
+        loss_G = loss_fn(D(G(torch.randn(40, 4, generator=gen))), real)
+        optimizer_G.zero_grad()
+        loss_G.backward()
+        optimizer_G.step()
+    return torch.cat([p.detach().flatten() for p in G.parameters()])
+
+
+def test_the_lectures_labels_are_our_game_with_the_last_layer_negated() -> None:
+    ours = _generator_after(1.0, negate_last_layer=False)
+    mirrored = _generator_after(0.0, negate_last_layer=True)  # D' = 1 - D from the start
+    same_seed = _generator_after(0.0, negate_last_layer=False)
+    assert torch.allclose(ours, mirrored, atol=1e-5)  # the same game, step for step
+    assert (ours - same_seed).abs().max() > 1e-3  # but not the same run from one seed
+    text = QMD.read_text(encoding="utf-8")
+    assert "weights and bias of its last layer negated" in text
+    assert "do not give the same run" in text
+
+
 @pytest.mark.parametrize("d", [0.02, 0.3, 0.5, 0.9])
 def test_saturating_loss_is_the_non_saturating_one_times_d_over_one_minus_d(d: float) -> None:
     a = torch.tensor(math.log(d / (1 - d)), dtype=torch.float64, requires_grad=True)
@@ -202,6 +239,9 @@ def test_post_discriminator_wins_and_generator_is_not_at_half(executed_post) -> 
     assert 0 < d_fake < d_real < 1
     # "still separates real from fake almost perfectly, far from 0.5 on both"
     assert d_real > 0.8 and d_fake < 0.2
+    # "after epoch 0 the mean on real threes stays above the mean on fakes at every epoch"
+    gap = numbers(r"smallest gap between the two means after epoch 0: ([\d.-]+)", shown)[0]
+    assert gap > 0
 
 
 def test_post_mode_collapse_happens_then_partly_heals(executed_post) -> None:
@@ -225,6 +265,11 @@ def test_post_exercises_claims(executed_post) -> None:
     spread_real = numbers(r"spread of the 500 real threes:\s+([\d.]+)", shown)[0]
     steps = [float(v) for v in re.search(r"distance between neighbours: (.*)", shown)[1].split()]
     assert len(steps) == 7 and max(steps) < 0.2 * spread_real  # gradual, no jumps
+    z_apart, ends = numbers(
+        r"\|z_a - z_b\| = ([\d.]+), distance between the two end images: ([\d.]+)", shown
+    )
+    assert z_apart > 1  # "two quite different z" (two draws of N(0, I_4) are ~2.8 apart)
+    assert ends <= sum(steps) + 0.05 and ends < 0.5 * spread_real  # "much the same 3"
     nearest_median, nearest_min = numbers(
         r"generated -> nearest training three: median ([\d.]+), smallest ([\d.]+)", shown
     )
