@@ -302,6 +302,16 @@ def test_mnist_subset_has_a_fixed_size(shown: str) -> None:
     assert "training: (1000, 784) (1000, 1)   test: (2115, 784)" in shown
 
 
+def test_mnist_loop_shuffles_and_says_the_lecture_does_not() -> None:
+    text = QMD.read_text(encoding="utf-8")
+    loop = text.split("def train_mnist(", 1)[1].split("```", 1)[0]
+    assert "shuffle=True" in loop  # our mini-batches are drawn anew every epoch
+    # the lecture's DataLoader(ds, batch_size=2048) has shuffle=False: a labelled departure
+    assert "three departures" in text and "lecture's `DataLoader` keeps the stored order" in text
+    loader = DataLoader(TensorDataset(torch.arange(10.0)), batch_size=4)
+    assert [b[0].tolist() for b in loader] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]  # default
+
+
 @pytest.mark.slow
 def test_mnist_counts_epochs_and_updates(shown: str) -> None:
     rows = _mnist_table(shown)
