@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from qmd import POSTS, Qmd, post_paths, sections
+from qmd import POSTS, Qmd, callouts, post_paths, sections
 
 QMDS = [Qmd(p) for p in post_paths()]
 IDS = [q.path.parent.name for q in QMDS]
@@ -20,8 +20,6 @@ FOLDER = re.compile(r"^(\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*$")
 REQUIRED = ("title", "description", "date", "categories", "image", "image-alt")
 # calls that draw a figure on the page (an animation carries its own caption: label=...)
 DRAWS = re.compile(r"\b(plt\.subplots|plt\.figure|plot_\w+)\(")
-SOLUTION = re.compile(r'^::: \{\.callout-tip collapse="true"\}\n## Solution$', re.M)
-ANSWER = re.compile(r'^::: \{\.callout-note collapse="true"\}\n## Answer\n.*?^:::$', re.M | re.S)
 QUESTION = re.compile(r"^\d+\. ", re.M)
 DIV = re.compile(r"^:{3,} *\{", re.M)
 
@@ -60,7 +58,7 @@ def self_check_problems(text: str) -> list[str]:
     if "Exercises" not in titles[: titles.index("Self-check")]:
         problems.append("'## Self-check' does not come after '## Exercises'")
     body = next(s.text for s in sections(text) if s.title == "Self-check")
-    answers = [m.span() for m in ANSWER.finditer(body)]
+    answers = [m.span() for m in callouts(body)]
 
     def outside(match: re.Match) -> bool:
         return not any(a <= match.start() < b for a, b in answers)
@@ -140,7 +138,7 @@ def test_every_figure_is_captioned_with_alt_text(post: Qmd) -> None:
 
 @pytest.mark.parametrize("post", QMDS, ids=IDS)
 def test_exercises_have_at_least_four_collapsed_worked_solutions(post: Qmd) -> None:
-    solutions = SOLUTION.findall(post.section("Exercises").text)
+    solutions = callouts(post.section("Exercises").text, "callout-tip", "Solution")
     assert len(solutions) >= 4, f"{post.path.parent.name}: {len(solutions)} collapsed solutions"
 
 

@@ -135,6 +135,22 @@ def sections(text: str) -> list[Section]:
     return [Section(title, "\n".join(body), n) for title, n, body in found]
 
 
+def callouts(text: str, kind: str = "callout-note", heading: str = "Answer") -> list[re.Match]:
+    """Every collapsed callout of exactly this form in ``text``, in order::
+
+        ::: {.callout-note collapse="true"}
+        ## Answer
+        <body: match[1]>
+        :::
+
+    (a self-check answer; ``kind="callout-tip", heading="Solution"``: a worked solution).
+    """
+    pattern = (
+        rf'^::: \{{\.{re.escape(kind)} collapse="true"\}}\n## {re.escape(heading)}\n(.*?)\n?^:::$'
+    )
+    return list(re.finditer(pattern, text, re.M | re.S))
+
+
 @dataclass(frozen=True)
 class Qmd:
     """One ``.qmd`` file, read once."""
