@@ -613,6 +613,20 @@ def test_self_check_3_gradients_accumulate_without_zero_grad() -> None:
     assert grads[1].item() == pytest.approx(2 * g.item(), rel=1e-5)
     text = self_check_answer(3)
     assert "zero_grad()" in text and "*adds*" in text
+    # the question's loop with its steps, lr 0.01 from the course seed: the steps lengthen
+    # about 1 : 2 : 3 ("about twice ... about three times")
+    torch.manual_seed(SEED)
+    net = LogisticRegression()
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.01)
+    ws = [net.linear.weight.item()]
+    for _ in range(3):
+        nn.BCELoss()(net(X), y).backward()
+        optimizer.step()
+        ws.append(net.linear.weight.item())
+    steps = [abs(b - a) for a, b in zip(ws, ws[1:])]
+    assert steps[1] / steps[0] == pytest.approx(2, rel=0.1)
+    assert steps[2] / steps[0] == pytest.approx(3, rel=0.1)
+    assert "about twice as long as the first" in text and "about three times" in text
 
 
 def test_self_check_4_bce_loss_rejects_logits_outside_the_unit_interval() -> None:
