@@ -387,3 +387,24 @@ def test_mse_from_the_good_start_speeds_up_only_as_it_leaves_the_flat_part(toy):
     last_300 = math.dist(path[h.at(700)], path[h.at(1000)])
     assert first_300 < 0.5 * last_300
     assert 0 < w(h)[1] < 2  # "the curve has only just tilted upward"
+
+
+def test_loss_curves_as_the_alt_text_describes_them(toy):
+    # fig-mse-vs-bce's alt text: BCE starts near 0.77 and falls steeply, then more gently;
+    # MSE starts near 0.28, falls over the first few hundred epochs, then only very slowly
+    x, y, _ = toy
+    with torch.no_grad():
+        yhat = torch.sigmoid(-0.8470 - 0.3467 * x)  # the seeded start, by hand
+        mse0 = ((y - yhat) ** 2).mean().item()
+        bce0 = -(y * yhat.log() + (1 - y) * (1 - yhat).log()).mean().item()
+    assert round(bce0, 2) == 0.77 and round(mse0, 2) == 0.28
+    h_bce = train(toy, "bce", None, epochs=1000, record_every=100)
+    h_mse = train(toy, "mse", None, epochs=6000, record_every=100)
+    assert h_bce.loss[0] == pytest.approx(bce0, abs=1e-3)
+    assert h_mse.loss[0] == pytest.approx(mse0, abs=1e-3)
+    bce_at = {e: h_bce.loss[h_bce.at(e)] for e in (0, 200, 1000)}
+    assert bce_at[0] - bce_at[200] > 2 * (bce_at[200] - bce_at[1000]) > 0
+    mse_at = {e: h_mse.loss[h_mse.at(e)] for e in (0, 500, 1000, 6000)}
+    assert mse_at[0] - mse_at[500] > 5 * (mse_at[1000] - mse_at[6000]) > 0
+    alt = QMD.read_text(encoding="utf-8").split("#| label: fig-mse-vs-bce", 1)[1]
+    assert "starts near 0.77" in alt.split("\n", 3)[2] and "starts near 0.28" in alt
