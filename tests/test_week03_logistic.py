@@ -385,6 +385,16 @@ def test_a_huge_step_saturates_the_sigmoid_and_training_stalls():
         for k in ("linear.weight", "linear.bias")
     )
     assert probs(net) == [1.0, 1.0]
+    # the figures' alt texts: a flat line at 50 from the first plotted epoch (10) on, and
+    # a fitted curve at exactly 1 from 1 hour on, just below 1 only near 0 hours
+    assert history.loss[0] < 2 and all(v == pytest.approx(50.0) for v in history.loss[10:])
+    with torch.no_grad():
+        curve = net(torch.linspace(0, 8, 200).reshape(-1, 1)).flatten()
+    assert 0.98 < curve[0].item() < 1.0
+    assert bool((curve[25:] == 1.0).all())  # 25th point: 1.005 hours
+    text = QMD.read_text(encoding="utf-8")
+    assert "a flat line at 50 from the first plotted epoch" in text
+    assert "the lr 15 curve is a flat line at 1 (just below it only near 0 hours)" in text
 
 
 # ---------------------------------------------------------------- the exercises
