@@ -17,13 +17,17 @@ Runs after Quarto has built its HTML structures (`at: post-render` in _quarto.ym
    or taller than its box scrolls, even by one pixel, and keyboard users can scroll it
    only if it can take focus. Whether it scrolls depends on the window's width, so the
    script gives tabindex="0" to exactly the blocks that scroll now, and again after a
-   resize or when a solution opens.
+   resize, when a solution opens or when the fonts have loaded.
+4. Phones (issue 24): no page scrolls sideways. Every table is wrapped in a
+   div.table-scroll and display math (KaTeX's .katex-display) scrolls sideways in its own
+   box (theme-a11y.scss); the script treats those boxes as in 3 when they are wider than
+   the column.
 ]]
 
 local SCRIPT = [[
 <script>
 /* a11y.lua: keyboard for collapsible callouts and the category filter; focusable
-   scrolling <pre> (issue 20) */
+   scrolling code, math and tables (issues 20, 24) */
 (function () {
   var CATEGORY = ".quarto-listing-category .category";
   var KEYED = '.callout-header[role="button"][data-bs-toggle="collapse"], ' + CATEGORY;
@@ -44,10 +48,11 @@ local SCRIPT = [[
     if (e.target.closest && e.target.closest(CATEGORY)) categories();
   });
   function scrollables() {
-    var pres = document.querySelectorAll("pre, div.sourceCode");
+    var pres = document.querySelectorAll("pre, div.sourceCode, .katex-display, .table-scroll");
     for (var i = 0; i < pres.length; i++) {
       var p = pres[i];
-      var scrolls = p.scrollWidth > p.clientWidth || p.scrollHeight > p.clientHeight;
+      var code = p.matches("pre, div.sourceCode");  /* the others scroll sideways only */
+      var scrolls = p.scrollWidth > p.clientWidth || (code && p.scrollHeight > p.clientHeight);
       if (scrolls && !p.hasAttribute("tabindex")) {
         p.setAttribute("tabindex", "0");
         p.setAttribute("data-a11y-scroll", "");
@@ -62,6 +67,7 @@ local SCRIPT = [[
   categories();
   scrollables();
   window.addEventListener("load", function () { categories(); scrollables(); });
+  if (document.fonts) document.fonts.ready.then(scrollables);
   window.addEventListener("resize", later);
   document.addEventListener("shown.bs.collapse", scrollables);
   document.addEventListener("shown.bs.tab", scrollables);
@@ -81,6 +87,11 @@ function Div(div)
   div.attributes["tabindex"] = "0"
   div.attributes["aria-label"] = nil
   return div
+end
+
+-- 4. A table scrolls sideways in its own box when it is wider than the column.
+function Table(tbl)
+  return pandoc.Div({ tbl }, pandoc.Attr("", { "table-scroll" }))
 end
 
 function Pandoc(doc)

@@ -25,11 +25,11 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 import torch
-from harness import post_paths
 from nbformat import NotebookNode
 from PIL import Image
+from qmd import post_paths
 
-from dlbasics.anim import PLAYER_CLASS, animate_training
+from dlbasics.anim import PLAYER_CLASS, Style, animate_training
 from dlbasics.data import logistic_toy, regression_data
 from dlbasics.surface import loss_surface
 from dlbasics.train import fit, gradient_descent
@@ -38,7 +38,8 @@ pytestmark = pytest.mark.slow
 
 LOCAL_SCHEMES = {"file", "data", "blob", "about"}
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
-MIN_BUTTON_PX = 20
+MIN_BUTTON_PX = 24  # WCAG 2.2 target size (2.5.8)
+PHONE_WIDTHS = (360, 390)
 WAIT_MS = 10_000  # upper bound for "play advances"; not a timing assertion
 
 ANIMATED_POSTS = [p for p in post_paths() if "animate_training" in p.read_text(encoding="utf-8")]
@@ -115,7 +116,7 @@ def check_player(page, i: int, require_motion: bool = False) -> None:
     n = int(fig.get_attribute("data-frames"))
     where = f"animation {i} ({n} frames)"
 
-    img = fig.locator("img.dla-img")
+    img = fig.locator("img.dla-img").first  # (a second view of two panels copies it)
     assert img.is_visible(), where
     box = img.bounding_box()
     assert box and box["width"] > 100 and box["height"] > 50, f"{where}: image box {box}"
@@ -139,7 +140,7 @@ def check_player(page, i: int, require_motion: bool = False) -> None:
         assert icon, f"{where}: {label} shows neither text nor an icon"
 
     counter, slider = fig.locator(".dla-counter"), fig.locator(".dla-slider")
-    stage = fig.locator(".dla-stage")
+    stage = fig.locator(".dla-stage").first
     assert counter.inner_text() == f"1 / {n}", f"{where}: player should start at frame 1"
     others = [c for j, c in enumerate(counters(page)) if j != i]
 
@@ -221,14 +222,21 @@ def demo_page(tmp_path_factory) -> Path:
     history = gradient_descent(torch.tensor([-5.0, 10.0]), X, y, lr=0.001, epochs=30)
     week1 = animate_training(
         history, x, y, surface, truth=2.5 + 4 * x, markers={"true (2.5, 4)": (2.5, 4.0)},
-        frames=12, fps=20, label="Week 1 regression",
+        frames=12, label="Week 1 regression", style=Style(fps=20),
     )  # fmt: skip
     xl, yl, prob = logistic_toy(n=400)
     net = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Sigmoid())
     opt = torch.optim.SGD(net.parameters(), lr=1.0)
     hist = fit(net, torch.nn.BCELoss(), opt, xl, yl, epochs=40)
     logistic = animate_training(
-        hist, xl, yl, truth=prob, frames=8, fps=20, label="Logistic", title="</script><!-- x"
+        hist,
+        xl,
+        yl,
+        truth=prob,
+        frames=8,
+        label="Logistic",
+        title="</script><!-- x",
+        style=Style(fps=20),
     )
     body = "\n<p>Between the animations.</p>\n".join([week1.html, logistic.html, week1.html])
     path = tmp_path_factory.mktemp("anim") / "demo.html"
@@ -244,20 +252,65 @@ def test_players_work_offline(browser, demo_page: Path) -> None:
         page.close()
 
 
-def test_player_fits_a_phone(browser, demo_page: Path) -> None:
-    """At a phone's 390 px the figure shrinks to the screen and the buttons stay tappable."""
-    page = OfflinePage(browser, width=390, height=844)
+@pytest.mark.parametrize("width", PHONE_WIDTHS)
+def test_player_fits_a_phone(browser, demo_page: Path, width: int) -> None:
+    """On a phone the page does not scroll sideways, the two panels (fit, loss surface)
+    stand one under the other at the screen's width, both step together, and every
+    control is a target of at least 24 x 24 px."""
+    page = OfflinePage(browser, width=width, height=800)
     try:
         page.open(demo_page)
-        width = page.page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 390, f"the page scrolls sideways: {width} px wide"
-        fig = page.page.locator(f"figure.{PLAYER_CLASS}").first
-        img_box = fig.locator("img.dla-img").bounding_box()
-        assert 0 < img_box["width"] <= 390
-        for b in range(5):
-            assert fig.locator(".dla-controls button").nth(b).bounding_box()["height"] >= 20
+        p = page.page
+        size = p.evaluate(
+            "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
+        assert size[0] <= size[1], f"the page scrolls sideways: {size[0]} px > {size[1]} px"
+        fig = p.locator(f"figure.{PLAYER_CLASS}").first  # Week 1: fit + surface
+        views = fig.locator(".dla-view")
+        assert views.count() == 2
+        left, right = views.nth(0).bounding_box(), views.nth(1).bounding_box()
+        fig_box = fig.bounding_box()
+        for box in (left, right):
+            assert box["width"] == pytest.approx(fig_box["width"], abs=1) and box["height"] > 100
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width
+        assert right["y"] >= left["y"] + left["height"] - 1, "the panels are not stacked"
+        # each view shows its half of the picture: the left edge of the surface panel
+        # (image x = 50 %) sits at the right view's left edge
+        shift = fig.evaluate(
+            "f => { const [a, b] = f.querySelectorAll('.dla-stage');"
+            " return [a.getBoundingClientRect().left, b.getBoundingClientRect().left,"
+            " b.getBoundingClientRect().width]; }"
+        )
+        assert shift[1] == pytest.approx(shift[0] - shift[2] / 2, abs=1)
+        # both views step together; screen readers meet the picture once
+        fig.locator(".dla-next").click()
+        paths = fig.locator(".dla-overlay > .dla-fit").evaluate_all(
+            "ps => ps.map(p => p.getAttribute('d'))"
+        )
+        assert len(paths) == 2 and paths[0] == paths[1]
+        assert fig.locator("[role=img]").count() == 1
+        assert views.nth(1).get_attribute("aria-hidden") == "true"
+        # the fit-only player (one panel) is not split
+        assert p.locator(f"figure.{PLAYER_CLASS}").nth(1).locator(".dla-view").count() == 0
+        for target in fig.locator(".dla-controls button, .dla-controls .dla-slider").all():
+            box = target.bounding_box()
+            assert box["height"] >= MIN_BUTTON_PX and box["width"] >= MIN_BUTTON_PX, box
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width
         assert fig.locator(".dla-slider").bounding_box()["width"] >= 80
         assert page.blocked == [] and not page.errors
+    finally:
+        page.close()
+
+
+def test_wide_player_keeps_its_panels_side_by_side(browser, demo_page: Path) -> None:
+    page = OfflinePage(browser, width=1000, height=800)
+    try:
+        page.open(demo_page)
+        fig = page.page.locator(f"figure.{PLAYER_CLASS}").first
+        assert fig.locator(".dla-view").nth(0).is_visible()
+        assert not fig.locator(".dla-view").nth(1).is_visible()
+        img = fig.locator("img.dla-img").first.bounding_box()
+        assert img["width"] == pytest.approx(fig.bounding_box()["width"], abs=1)
     finally:
         page.close()
 
@@ -316,6 +369,64 @@ def test_site_page_loads_cleanly_from_the_site_alone(browser, site_url: str, rel
         assert not page.errors, f"{rel}: JavaScript errors: {page.errors}"
     finally:
         page.close()
+
+
+# What sticks out of the column on the right, walking the page from <body> down without
+# entering a box that clips or scrolls its content (a code block, a .katex-display, a
+# .table-scroll, the player's panels): each such element, as "tag.class right-edge".
+STICKING_OUT = """() => {
+  const width = document.documentElement.clientWidth, out = [];
+  (function visit(el) {
+    const right = el.getBoundingClientRect().right;
+    if (right > width + 1) out.push(el.tagName.toLowerCase() + "." + el.className + " " + right);
+    if (getComputedStyle(el).overflowX !== "visible") return;
+    for (const kid of el.children) visit(kid);
+  })(document.body);
+  return out;
+}"""
+# Every math or table box wider than its content column: does it scroll, and take focus?
+WIDE_BOXES = """() => [...document.querySelectorAll(".katex-display, .table-scroll")]
+  .filter(b => b.scrollWidth > b.clientWidth)
+  .map(b => ({cls: b.className, overflow: getComputedStyle(b).overflowX,
+              tabindex: b.getAttribute("tabindex"), clip: b.scrollWidth - b.clientWidth}))"""
+OPEN_SOLUTIONS = """() => document.querySelectorAll('.callout-header[aria-expanded="false"]')
+  .forEach(h => h.click())"""
+
+
+@pytest.mark.parametrize("rel", SITE_PAGES)
+def test_no_page_scrolls_sideways_on_a_phone(browser, site_url: str, rel: str) -> None:
+    """At 360 and 390 px, with every solution open: the page is no wider than the screen,
+    nothing sticks out of it, and each formula or table wider than the column scrolls in
+    its own box that keyboard users can focus and scroll."""
+    for width in PHONE_WIDTHS:
+        page = open_site_page(browser, site_url, rel, width=width, height=800)
+        try:
+            p, where = page.page, f"{rel} at {width} px"
+            p.wait_for_function(
+                "() => document.querySelectorAll('span.math:not(:has(.katex))').length === 0",
+                timeout=WAIT_MS,
+            )
+            p.evaluate(OPEN_SOLUTIONS)
+            p.wait_for_function("() => !document.querySelector('.collapsing')", timeout=WAIT_MS)
+            p.evaluate("() => document.fonts.ready")
+            p.wait_for_timeout(300)  # the a11y script re-checks 100 ms after a change
+            size = p.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+            )
+            assert size[0] <= size[1], f"{where}: the page scrolls sideways ({size})"
+            assert p.evaluate(STICKING_OUT) == [], f"{where}: content sticks out"
+            wide = p.evaluate(WIDE_BOXES)
+            for box in wide:
+                assert box["overflow"] in ("auto", "scroll"), f"{where}: {box}"
+                assert box["tabindex"] == "0", f"{where}: a scrolling box cannot take focus {box}"
+            if wide:  # the keyboard scrolls the first one
+                first = p.locator(".katex-display[tabindex='0'], .table-scroll[tabindex='0']").first
+                first.focus()
+                p.keyboard.press("ArrowRight")
+                p.wait_for_function("el => el.scrollLeft > 0", arg=first.element_handle())
+            assert not page.errors, f"{where}: JavaScript errors: {page.errors}"
+        finally:
+            page.close()
 
 
 DARK_IS = "want => document.body.classList.contains('quarto-dark') === want"

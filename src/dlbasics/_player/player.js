@@ -29,8 +29,26 @@
   function start(fig) {
     var q = function (s) { return fig.querySelector(s); };
     var D = JSON.parse(q("script.dla-data").textContent), n = D.frames.length;
-    var overlay = q(".dla-overlay"), more = fig.querySelectorAll(".dla-more");
     var stage = q(".dla-stage");
+    // Two panels (the fit left, the loss surface right, split at half the image width):
+    // each goes into a view of its own, side by side on a wide screen, one under the
+    // other on a narrow one (player.css). The second view is a copy of the stage that
+    // screen readers skip; every step draws in both.
+    if (stage.querySelector(".dla-path")) {
+      var view = document.createElement("div"), copy;
+      view.className = "dla-view";
+      stage.parentNode.insertBefore(view, stage);
+      view.appendChild(stage);
+      copy = view.cloneNode(true);
+      copy.className = "dla-view dla-view-right";
+      copy.setAttribute("aria-hidden", "true");
+      copy.firstChild.removeAttribute("role");
+      copy.firstChild.removeAttribute("aria-label");
+      copy.querySelector("img").setAttribute("alt", "");
+      view.parentNode.insertBefore(copy, view.nextSibling);
+      fig.classList.add("dla-two");
+    }
+    var overlays = fig.querySelectorAll(".dla-overlay");
     var status = q(".dla-status"), slider = q(".dla-slider"), counter = q(".dla-counter");
     var play = q(".dla-play"), live = q(".dla-live"), k = 0, timer = null;
     // one run: its fitted curve, and its path up to record position pos; the
@@ -62,14 +80,17 @@
     function say(text) { if (live) live.textContent = text; }
     function show(i) {
       k = Math.max(0, Math.min(n - 1, i));
-      var f = D.frames[k], j, R;
+      var f = D.frames[k], j, v, R, more;
       status.textContent = f[0];
       slider.setAttribute("aria-valuetext", where());
       stage.setAttribute("aria-label", D.label + ". " + f[0]);
-      draw(overlay, f[1], D.path, f[2], D.point);
-      for (j = 0; j < more.length; j++) {
-        R = D.more[j];
-        draw(more[j], R.frames[k][0], R.path, R.frames[k][1], R.color);
+      for (v = 0; v < overlays.length; v++) {
+        draw(overlays[v], f[1], D.path, f[2], D.point);
+        more = overlays[v].querySelectorAll(".dla-more");
+        for (j = 0; j < more.length; j++) {
+          R = D.more[j];
+          draw(more[j], R.frames[k][0], R.path, R.frames[k][1], R.color);
+        }
       }
       slider.value = k;
       counter.textContent = (k + 1) + " / " + n;
