@@ -27,17 +27,17 @@ import sys
 import sysconfig
 from pathlib import Path
 
-import harness
 import nbformat
+import notebook_setup
 import pytest
 from nbclient import NotebookClient
+from qmd import post_paths
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-import notebook_setup  # noqa: E402
+SHARED_MNIST = REPO.parent / "shared" / "mnist"  # the offline copy beside a checkout
 
 KERNEL = "dlbasics-fresh-venv"
-POSTS = harness.post_paths()
+POSTS = post_paths()
 RUN_POST = "02-pytorch-way"  # the cheapest post with animations (README: Performance)
 
 pytestmark = pytest.mark.slow
@@ -139,8 +139,8 @@ def test_a_pinned_notebook_runs_from_its_first_cell_in_a_fresh_venv(
     monkeypatch.delenv("MPLBACKEND", raising=False)  # Jupyter's own default (inline)
     for name in notebook_setup.GITHUB_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    if "DLBASICS_DATA" not in os.environ and harness.SHARED_MNIST.is_dir():
-        monkeypatch.setenv("DLBASICS_DATA", str(harness.SHARED_MNIST))
+    if "DLBASICS_DATA" not in os.environ and SHARED_MNIST.is_dir():
+        monkeypatch.setenv("DLBASICS_DATA", str(SHARED_MNIST))
     client = NotebookClient(
         nb, kernel_name=KERNEL, timeout=600, resources={"metadata": {"path": str(workdir)}}
     )
