@@ -2,10 +2,11 @@
 
 KaTeX is committed under ``vendor/katex/`` (see ``vendor/README.md``); nothing fetches it
 before a render. The test renders a small post of its own, with math and one executed
-cell, from a copy of the checkout, with an empty user cache and a ``PATH`` that holds this venv's ``bin``,
-Quarto's ``bin`` and links to every other system command except ``node``, ``npm``,
-``npx`` and ``corepack`` (Quarto runs on its own Deno). In Chromium, served on 127.0.0.1,
-every formula is typeset by the site's own KaTeX and no request leaves the site.
+cell, from a copy of the checkout, with an empty user cache and a ``PATH`` that holds
+this venv's ``bin``, Quarto's ``bin`` and links to every other system command except
+``node``, ``npm``, ``npx`` and ``corepack`` (Quarto runs on its own Deno). In Chromium,
+served on 127.0.0.1, every formula is typeset by the site's own KaTeX and no request
+leaves the site.
 """
 
 from __future__ import annotations
