@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import torch
 from post_output import printed
+from qmd import callouts
 
 from dlbasics import data, nets
 from dlbasics.train import fit
@@ -502,9 +503,7 @@ def test_post_prose_has_no_hand_typed_training_numbers() -> None:
 def self_check_answers() -> list[str]:
     """The text of each answer of the post's self-check, in order."""
     section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
-    return re.findall(
-        r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S
-    )
+    return [match[1] for match in callouts(section)]
 
 
 def test_self_check_answers_are_what_torch_computes() -> None:

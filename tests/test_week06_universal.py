@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 from post_output import printed
+from qmd import callouts
 
 from dlbasics import data
 from dlbasics.activations import (
@@ -523,9 +524,7 @@ def test_post_writes_the_lesson_and_drops_the_corrected_claims() -> None:
 def self_check_answers() -> list[str]:
     """The text of each answer of the post's self-check, in order."""
     section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
-    return re.findall(
-        r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S
-    )
+    return [match[1] for match in callouts(section)]
 
 
 def test_self_check_answers_are_what_torch_computes() -> None:

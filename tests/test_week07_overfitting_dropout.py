@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import torch
 from post_output import animation_sizes, printed
+from qmd import callouts
 from torch import nn
 
 from dlbasics.train import fit, replay
@@ -357,9 +358,7 @@ def test_post_wording_on_masks_and_input_dropout_and_its_loop() -> None:
 def self_check_answers() -> list[str]:
     """The text of each answer of the post's self-check, in order."""
     section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
-    return re.findall(
-        r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S
-    )
+    return [match[1] for match in callouts(section)]
 
 
 def test_self_check_answers_are_what_torch_computes():
