@@ -229,3 +229,26 @@ def test_mnist_rejects_bad_arguments(tmp_path: Path, kwargs, err: type, words: s
     with pytest.raises(err, match=words):
         data.mnist(root=tmp_path, **kwargs)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_make_data_check_allows_float32_rounding_but_not_a_changed_draw() -> None:
+    """``data/make_data.py --check`` must pass on any CPU (the last bit of linspace or
+    sigmoid may differ) and still catch a changed file."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "data" / "make_data.py"
+    spec = importlib.util.spec_from_file_location("make_data", path)
+    make_data = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_data)
+    x = torch.linspace(-1, 1, 5).reshape(5, 1)
+    table = {"x": x, "prob": torch.sigmoid(x), "y": torch.tensor([[0.0], [1], [1], [0], [1]])}
+    assert make_data.matches(table, table)
+    one_ulp = {**table, "x": torch.nextafter(x, torch.full_like(x, 2.0))}
+    assert make_data.matches(one_ulp, table)
+    flipped = {**table, "y": 1 - table["y"]}
+    assert not make_data.matches(flipped, table)
+    moved = {**table, "prob": table["prob"] + 1e-3}
+    assert not make_data.matches(moved, table)
+    assert not make_data.matches({"x": x}, table)
+    assert make_data.main(["--check"]) == 0  # the shipped files on this machine
