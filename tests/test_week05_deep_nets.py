@@ -419,6 +419,7 @@ def test_seed_43052_starts_and_stays_one_sided(irony, trained_stuck) -> None:
     flat_level = torch.sigmoid(net[2].bias).item()
     assert float(fitted_right[0]) == pytest.approx(flat_level, abs=1e-6)
     assert 0.5 < flat_level < 0.99  # between the true probabilities on the right
+    assert 0 < logit_slopes(net)["left slope"] < 15  # it rises, less steeply than the truth
     # converged (loss no longer moving), yet clearly worse than the seed-1 fit
     assert abs(h.loss[h.at(5000)] - h.loss[h.at(4000)]) < 1e-3
     assert float((h.yhat[-1] - prob).abs().mean()) > 0.08
@@ -473,6 +474,25 @@ def test_a_first_layer_bias_lets_the_right_side_reach_the_stuck_units(irony) -> 
 
 
 # ---------------------------------------------------------------- the executed post
+
+
+def test_adam_steps_ignore_a_positive_gradient_scale_and_flip_for_a_negative_one() -> None:
+    """The post: scaling every gradient by c > 0 leaves Adam's steps unchanged; c < 0 reverses them."""
+    grads = torch.randn(20, 3, generator=torch.Generator().manual_seed(0))
+
+    def path(scale: float) -> torch.Tensor:
+        w = torch.zeros(3, requires_grad=True)
+        optimizer = torch.optim.Adam([w], lr=0.01)
+        for g in grads:
+            w.grad = scale * g
+            optimizer.step()
+        return w.detach()
+
+    reference = path(1.0)
+    assert torch.allclose(path(1000.0), reference, atol=1e-6)
+    assert torch.allclose(path(0.5), reference, atol=1e-6)
+    assert torch.allclose(path(-3.0), -reference, atol=1e-6)
+    assert reference.abs().max() > 0.05  # the steps are not trivially small
 
 
 def test_post_runs_and_its_constructions_agree(executed_post) -> None:
