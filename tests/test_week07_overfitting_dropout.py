@@ -122,9 +122,11 @@ def test_the_expected_test_loss_is_sigma2_plus_the_squared_prediction():
 
 
 def test_dropout_narrows_the_gap(runs, data):
-    _, _, _, yy = data
+    _, y, _, yy = data
     plain, drop = runs[None][1], runs[0.8][1]
+    ideal_train = float((y.double() ** 2).mean())
     assert drop["train"][-1] > SIGMA2  # no longer below the noise level
+    assert 0.8 < drop["train"][-1] / ideal_train < 1.25  # close to what predicting 0 scores
     ideal_test = float((yy.double() ** 2).mean())
     assert drop["test"][-1] < 3 * ideal_test  # near what predicting 0 scores
     assert plain["test"][-1] / drop["test"][-1] > 10  # many times smaller than without
