@@ -481,7 +481,7 @@ def test_executed_post_prints_the_promised_numbers(executed_post) -> None:
     }
     assert centres["20"] == pytest.approx([1.0, -1.0, 2.0], abs=0.01)
     assert all(0.2 < abs(v) / h < 0.9 for v, h in zip(centres["5"], [1, 1, 2], strict=True))
-    assert min(centres["1"]) > 0  # the negative step has melted away
+    assert 0 < min(centres["1"]) and max(centres["1"]) < 0.5  # one low hump, the dip is gone
     # exercise 3: h -> 1 inside, 1/2 at the edge, 0 outside as s grows
     last = re.search(r"s = +2000: (.*)", shown).group(1)
     assert [float(v) for v in re.findall(r"= ([0-9.]+)", last)] == [1.0, 1.0, 0.5, 0.0, 0.0]
