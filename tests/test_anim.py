@@ -183,7 +183,10 @@ def test_diverging_is_said_only_of_runs_that_end_above_their_start(week1) -> Non
 def test_too_short_history_raises(week1) -> None:
     X, x, y, surface, _ = week1
     short = gradient_descent(W_START, X, y, lr=0.001, epochs=10)  # 11 records
-    with pytest.raises(ValueError, match=r"frames must be <= the records of history, got frames=30 but history has 11"):
+    with pytest.raises(
+        ValueError,
+        match=r"frames must be <= the records of history, got frames=30 but history has 11",
+    ):
         animate_training(short, x, y, surface, frames=30)
 
 

@@ -166,7 +166,13 @@ def test_networks_without_a_gap_linear_end_are_rejected(net, err, words) -> None
         (torch.zeros(2, 1, 12, 12), torch.tensor([0, 9]), None, ValueError, "between 0 and 3"),
         (torch.zeros(2, 1, 12, 12), 0, 28, TypeError, "size must be a pair"),
         (torch.zeros(2, 1, 12, 12), 0, (28, 0), ValueError, "size must be >= 1"),
-        (torch.zeros(2, 2, 12, 12), 0, None, ValueError, r"X of shape \(2, 2, 12, 12\) does not fit"),
+        (
+            torch.zeros(2, 2, 12, 12),
+            0,
+            None,
+            ValueError,
+            r"X of shape \(2, 2, 12, 12\) does not fit",
+        ),
     ],
 )
 def test_bad_input_is_rejected_with_a_clear_message(X, cls, size, err, words) -> None:

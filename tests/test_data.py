@@ -3,7 +3,6 @@
 MNIST is checked against its idx files parsed with NumPy (independent of torchvision).
 """
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -164,13 +163,11 @@ def test_data_root_comes_from_the_environment(monkeypatch, tmp_path):
 
 # ---------------------------------------------------------------- MNIST
 
-SHARED_MNIST = Path(__file__).resolve().parents[2] / "shared" / "mnist"
-
 
 @pytest.fixture(scope="module")
 def mnist_root() -> Path:
-    env = os.environ.get("DLBASICS_DATA")
-    return Path(env) if env else (SHARED_MNIST if SHARED_MNIST.is_dir() else data.data_root())
+    """Where the posts read MNIST: $DLBASICS_DATA (``make test`` sets it), else the cache."""
+    return data.data_root()
 
 
 def _read_idx(path: Path) -> np.ndarray:

@@ -44,7 +44,9 @@ def test_accuracy_of_a_diverged_model_is_nan() -> None:
     """Misuse 2: nan outputs scored 1.0 (argmax of a nan row); a diverged model has none."""
     y = torch.tensor([0, 0, 1])
     assert math.isnan(metrics.accuracy(torch.full((3, 2), float("nan")), y))
-    assert math.isnan(metrics.accuracy(torch.tensor([[1.0], [float("inf")], [0.0]]), y, logits=True))
+    assert math.isnan(
+        metrics.accuracy(torch.tensor([[1.0], [float("inf")], [0.0]]), y, logits=True)
+    )
 
 
 @pytest.mark.parametrize(
@@ -60,8 +62,10 @@ def test_accuracy_of_a_diverged_model_is_nan() -> None:
         # misuse 2: probabilities where logits are expected, or the reverse
         (lambda: metrics.accuracy(torch.tensor([[0.2], [0.9]]), torch.tensor([0, 1])), ValueError,
          "logits must be given for a one-column yhat: logits=True .* logits=False"),
-        (lambda: metrics.accuracy(torch.tensor([[-3.0], [2.5]]), torch.tensor([0, 1]), logits=False),
-         ValueError, r"probabilities in \[0, 1\] with logits=False, got values such as \[-3.0, 2.5\]"),
+        (lambda: metrics.accuracy(torch.tensor([[-3.0], [2.5]]), torch.tensor([0, 1]),
+                                  logits=False),
+         ValueError,
+         r"probabilities in \[0, 1\] with logits=False, got values such as \[-3.0, 2.5\]"),
         (lambda: metrics.accuracy(torch.tensor([[-1.0, 2.0]]), torch.tensor([1]), logits=False),
          ValueError, r"probabilities in \[0, 1\]"),
         (lambda: metrics.accuracy(torch.zeros(2, 1), torch.zeros(2), logits=1), TypeError,

@@ -13,14 +13,12 @@ import sys
 from pathlib import Path
 
 import nbformat
+import notebook_setup as ns
 import pytest
 import yaml
 from IPython.core.inputtransformer2 import TransformerManager
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tools"))
-
-import notebook_setup as ns  # noqa: E402
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 ACTIONS = {

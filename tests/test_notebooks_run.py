@@ -34,7 +34,6 @@ from nbclient import NotebookClient
 from qmd import post_paths
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_MNIST = REPO.parent / "shared" / "mnist"  # the offline copy beside a checkout
 
 KERNEL = "dlbasics-fresh-venv"
 POSTS = post_paths()
@@ -139,8 +138,6 @@ def test_a_pinned_notebook_runs_from_its_first_cell_in_a_fresh_venv(
     monkeypatch.delenv("MPLBACKEND", raising=False)  # Jupyter's own default (inline)
     for name in notebook_setup.GITHUB_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    if "DLBASICS_DATA" not in os.environ and SHARED_MNIST.is_dir():
-        monkeypatch.setenv("DLBASICS_DATA", str(SHARED_MNIST))
     client = NotebookClient(
         nb, kernel_name=KERNEL, timeout=600, resources={"metadata": {"path": str(workdir)}}
     )

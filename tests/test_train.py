@@ -212,7 +212,9 @@ def test_fit_rejects_integer_targets():
     x, y, _ = logistic_toy(n=10)
     net = torch.nn.Sequential(torch.nn.Linear(1, 1), torch.nn.Sigmoid())
     opt = torch.optim.SGD(net.parameters(), lr=0.1)
-    with pytest.raises(TypeError, match=r"y must have a floating dtype for MSELoss.*use y\.float\(\)"):
+    with pytest.raises(
+        TypeError, match=r"y must have a floating dtype for MSELoss.*use y\.float\(\)"
+    ):
         fit(net, torch.nn.MSELoss(), opt, x, y.long(), 1)
 
 
@@ -230,7 +232,9 @@ def test_fit_takes_class_indices_for_cross_entropy():
     G = (torch.full((3, 3), 1 / 3) - torch.eye(3)[y]) / 3
     torch.testing.assert_close(h.params[1]["weight"], -0.5 * G.T @ X)
     torch.testing.assert_close(h.params[1]["bias"], -0.5 * G.sum(dim=0))
-    with pytest.raises(TypeError, match=r"int64 of shape \(n,\) for CrossEntropyLoss, got torch.int32"):
+    with pytest.raises(
+        TypeError, match=r"int64 of shape \(n,\) for CrossEntropyLoss, got torch.int32"
+    ):
         fit(net, torch.nn.CrossEntropyLoss(), torch.optim.SGD(net.parameters(), lr=0.5), X,
             y.int(), 1)  # fmt: skip
     flat = torch.nn.Sequential(torch.nn.Linear(2, 1), torch.nn.Flatten(0))  # shape (3,)
@@ -329,7 +333,13 @@ def test_fit_epochs_evaluates_in_eval_mode_and_restores_the_callers_mode(mode) -
     p = {k: v.detach().double() for k, v in net.named_parameters()}
     z = torch.relu(X.double() @ p["0.weight"].T + p["0.bias"]) @ p["3.weight"].T + p["3.bias"]
     rows = z.tolist()
-    ce = sum(math.log(sum(math.exp(v) for v in r)) - r[t] for r, t in zip(rows, y.tolist())) / 64
+    ce = (
+        sum(
+            math.log(sum(math.exp(v) for v in r)) - r[t]
+            for r, t in zip(rows, y.tolist(), strict=False)
+        )
+        / 64
+    )
     assert log["train_loss"][-1] == pytest.approx(ce, rel=1e-5)
     correct = sum(int(r[1] > r[0]) == t for r, t in zip(rows, y.tolist(), strict=True))
     near_ties = sum(abs(r[1] - r[0]) < 1e-5 for r in rows)  # float32 may break them otherwise
@@ -345,9 +355,13 @@ def test_fit_epochs_rejects_a_one_shot_iterator() -> None:
     before = [p.detach().clone() for p in net.parameters()]
     opt = torch.optim.SGD(net.parameters(), lr=0.1)
     one_shot = zip(X.split(4), y.split(4), strict=True)
-    with pytest.raises(TypeError, match=r"loader must be re-iterable .*got a one-shot iterator \(zip\)"):
+    with pytest.raises(
+        TypeError, match=r"loader must be re-iterable .*got a one-shot iterator \(zip\)"
+    ):
         fit_epochs(net, nn.MSELoss(), opt, one_shot, 3)
-    assert all(torch.equal(a, b) for a, b in zip(before, net.parameters()))  # nothing trained
+    assert all(
+        torch.equal(a, b) for a, b in zip(before, net.parameters(), strict=False)
+    )  # nothing trained
     batches = list(zip(X.split(4), y.split(4), strict=True))  # the fix the message suggests
     assert fit_epochs(net, nn.MSELoss(), opt, batches, 3).updates == [0, 2, 4, 6]
 
@@ -416,9 +430,7 @@ def test_fit_epochs_records_divergence_instead_of_crashing() -> None:
     X, y = _regression()
     net = nn.Linear(1, 1)
     loader = DataLoader(TensorDataset(X * 1e3, y), batch_size=40)
-    log = fit_epochs(
-        net, nn.MSELoss(), torch.optim.SGD(net.parameters(), lr=10.0), loader, 50
-    )
+    log = fit_epochs(net, nn.MSELoss(), torch.optim.SGD(net.parameters(), lr=10.0), loader, 50)
     assert log.diverged and len(log) < 51
     assert not math.isfinite(log["batch_loss"][-1])
 
@@ -435,7 +447,11 @@ def test_fit_epochs_records_divergence_instead_of_crashing() -> None:
         ({"evaluate": {"test": (torch.zeros(3, 1), torch.zeros(2, 1))}}, ValueError, "rows"),
         ({"loader": []}, ValueError, "loader must yield at least one batch, got none"),
         ({"loader": iter([])}, TypeError, "re-iterable"),
-        ({"evaluate": [(torch.zeros(3, 1), torch.zeros(3, 1))]}, TypeError, "evaluate must be a dict"),
+        (
+            {"evaluate": [(torch.zeros(3, 1), torch.zeros(3, 1))]},
+            TypeError,
+            "evaluate must be a dict",
+        ),
         ({"loss_fn": nn.MSELoss(reduction="none")}, ValueError, r"0-d tensor .*got shape \(4, 1\)"),
     ],
 )

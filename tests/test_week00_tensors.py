@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-
 from post_output import printed
 
 POST = "00-tensors"
@@ -27,7 +26,7 @@ def broadcast_rule(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | 
     n = max(len(a), len(b))
     a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
     out = []
-    for p, q in zip(a, b):
+    for p, q in zip(a, b, strict=False):
         if p != q and 1 not in (p, q):
             return None
         out.append(max(p, q))
@@ -40,7 +39,9 @@ def text() -> str:
 
 def self_check_answers() -> list[str]:
     section = text().split("\n## Self-check\n", 1)[1]
-    return re.findall(r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S)
+    return re.findall(
+        r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S
+    )
 
 
 # ------------------------------------------------------------------ lists, dtypes, the system
@@ -76,7 +77,9 @@ def test_the_lectures_linear_system_has_solution_2_3_minus1_minus1():
     M = [[1, 2, 3, 4], [2, 2, 1, 0], [0, 1, -1, 0], [3, 1, -1, 3]]
     b = [1, 9, 4, 7]
     s = [2, 3, -1, -1]
-    assert [sum(m * v for m, v in zip(row, s)) for row in M] == b  # exact, by substitution
+    assert [
+        sum(m * v for m, v in zip(row, s, strict=False)) for row in M
+    ] == b  # exact, by substitution
     solved = torch.linalg.solve(torch.tensor(M).float(), torch.tensor(b).float().reshape(4, 1))
     assert solved.flatten().tolist() == pytest.approx(s, abs=1e-5)
 
@@ -163,7 +166,9 @@ def test_reductions_along_a_dimension():
     m = torch.arange(6.0).reshape(2, 3)
     rows = [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
     assert m.sum().item() == 15
-    assert m.sum(dim=0).tolist() == [sum(c) for c in zip(*rows)] and m.sum(dim=0).shape == (3,)
+    assert m.sum(dim=0).tolist() == [sum(c) for c in zip(*rows, strict=False)] and m.sum(
+        dim=0
+    ).shape == (3,)
     assert m.sum(dim=1).tolist() == [sum(r) for r in rows] and m.sum(dim=1).shape == (2,)
     assert m.sum(dim=1, keepdim=True).shape == (2, 1)
     assert m.argmax(dim=1).tolist() == [2, 2]
@@ -185,7 +190,7 @@ def test_einsum_equalities_against_loops():
     P = torch.arange(6.0).reshape(2, 3)
     Q = torch.arange(12.0).reshape(3, 4)
     S = torch.arange(9.0).reshape(3, 3)
-    assert torch.einsum("ij->ji", P).tolist() == [list(c) for c in zip(*P.tolist())]
+    assert torch.einsum("ij->ji", P).tolist() == [list(c) for c in zip(*P.tolist(), strict=False)]
     assert torch.einsum("ij,jk->ik", P, Q).tolist() == loop_product(P.tolist(), Q.tolist())
     assert torch.einsum("ii->", S).item() == sum(S.tolist()[i][i] for i in range(3)) == 12
     g = torch.Generator().manual_seed(1)
@@ -261,7 +266,7 @@ def test_exercise_1_shapes():
 def test_exercise_2_values_by_hand():
     g = torch.arange(12).reshape(3, 4)
     rows = [list(range(4 * r, 4 * r + 4)) for r in range(3)]
-    assert g.sum(dim=0).tolist() == [12, 15, 18, 21] == [sum(c) for c in zip(*rows)]
+    assert g.sum(dim=0).tolist() == [12, 15, 18, 21] == [sum(c) for c in zip(*rows, strict=False)]
     assert g.sum(dim=1).tolist() == [6, 22, 38]
     assert g[:, 1:3].sum().item() == 1 + 2 + 5 + 6 + 9 + 10 == 33
     assert g[g % 2 == 0].sum().item() == sum(range(0, 12, 2)) == 30
@@ -346,7 +351,9 @@ def test_executed_post_shows_what_the_text_says(executed_post):
     assert "grid.T.view(6) fails: view size is not compatible" in shown
     assert "a[a > 0] = tensor([1, 2, 3, 4, 5, 6, 7, 8])  shape torch.Size([8])" in shown
     assert "shape torch.Size([3, 4])" in shown
-    assert "X + offsets fails: The size of tensor a (3) must match the size of tensor b (2)" in shown
+    assert (
+        "X + offsets fails: The size of tensor a (3) must match the size of tensor b (2)" in shown
+    )
     assert "batched product = the 10 products one by one: True" in shown
     assert shown.count("agrees: True") == 4 and "agrees: False" not in shown
     assert "trace of S: 12.0" in shown

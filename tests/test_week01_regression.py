@@ -335,7 +335,16 @@ def test_executed_post_shows_the_lecture_numbers(executed_post):
 def test_prose_numbers_are_written_by_the_page() -> None:
     """The numbers the page computes appear in its prose as inline expressions, not typed."""
     text = QMD.read_text(encoding="utf-8")
-    for typed in ("2.4290", "4.0144", "2.4459", "4.0043", "0.00824", "1.015", "11,000", "117 updates"):
+    for typed in (
+        "2.4290",
+        "4.0144",
+        "2.4459",
+        "4.0043",
+        "0.00824",
+        "1.015",
+        "11,000",
+        "117 updates",
+    ):
         assert typed not in text, f"{typed} is typed by hand in the prose"
     assert text.count("`{python} ") >= 20
 
@@ -358,7 +367,9 @@ def test_convergence_boundary_is_on_the_failing_side(data):
 
 def self_check_answers() -> list[str]:
     section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
-    return re.findall(r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S)
+    return re.findall(
+        r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S
+    )
 
 
 def test_self_check_answers_are_true_and_stated(data):

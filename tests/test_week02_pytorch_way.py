@@ -393,7 +393,8 @@ def test_a_bias_next_to_a_ones_column_keeps_b_minus_w0_and_doubles_the_intercept
 def test_adam_step_can_exceed_lr_but_not_the_papers_bound():
     """After 1000 zero gradients a gradient of 1 moves the parameter by about 2.5 lr."""
     b1, b2, lr = 0.9, 0.999, 0.1
-    path = adam64(lambda W, g=iter([0.0] * 1000 + [1.0]): np.array([next(g)]), [0.0], lr, 1001)
+    grads = iter([0.0] * 1000 + [1.0])
+    path = adam64(lambda W: np.array([next(grads)]), [0.0], lr, 1001)
     step = abs(path[-1] - path[-2])[0]
     t = 1001
     m_hat, v_hat = (1 - b1) / (1 - b1**t), (1 - b2) / (1 - b2**t)
@@ -412,7 +413,8 @@ def test_adam_step_can_exceed_lr_but_not_the_papers_bound():
 def test_growing_gradients_push_adams_step_past_the_papers_sparse_case_value():
     """The paper's 3.2 lr is not a bound: gradients growing 10% per step give about 3.7 lr."""
     b1, b2, lr = 0.9, 0.999, 0.1
-    path = adam64(lambda W, g=iter([1.1**t for t in range(300)]): np.array([next(g)]), [0.0], lr, 300)
+    grads = iter([1.1**t for t in range(300)])
+    path = adam64(lambda W: np.array([next(grads)]), [0.0], lr, 300)
     largest = np.abs(np.diff(path[:, 0])).max()
     paper = lr * (1 - b1) / np.sqrt(1 - b2)
     assert 3.5 * lr < largest and largest > paper * 1.1
@@ -436,7 +438,9 @@ def test_later_weeks_named_for_adams_default_lr_use_it() -> None:
     posts = QMD.parents[1]
     for week in ("05", "07", "09"):
         (qmd,) = posts.glob(f"{week}-*/index.qmd")
-        assert re.search(r"torch\.optim\.Adam\(net\.parameters\(\)\)", qmd.read_text(encoding="utf-8"))
+        assert re.search(
+            r"torch\.optim\.Adam\(net\.parameters\(\)\)", qmd.read_text(encoding="utf-8")
+        )
 
 
 def test_adam_steps_on_the_line_stay_near_lr_and_shrink_near_the_minimum(data):
@@ -458,20 +462,27 @@ def test_executed_post_shows_the_promised_numbers(executed_post):
     # autograd warm-ups: exact
     assert "x.grad = tensor(24.)" in shown and "y.grad: None" in shown
     assert "w.grad = tensor([15., 30.])" in shown
-    assert "after backward at x = 3: tensor(10.)" in shown and "cleared first:           tensor(6.)" in shown
+    assert (
+        "after backward at x = 3: tensor(10.)" in shown
+        and "cleared first:           tensor(6.)" in shown
+    )
     assert "u.numpy() fails:" in shown
     pair = r"tensor\(\[([-0-9.]+),\s*([-0-9.]+)\]\)"
-    assert numbers(r"by hand, SSE, lr = 0\.001: " + pair, shown) == pytest.approx([2.4290, 4.0144], abs=1e-3)
-    assert numbers(r"by hand, MSE, lr = 0\.1:\s+" + pair, shown) == pytest.approx([2.4290, 4.0144], abs=1e-3)
+    assert numbers(r"by hand, SSE, lr = 0\.001: " + pair, shown) == pytest.approx(
+        [2.4290, 4.0144], abs=1e-3
+    )
+    assert numbers(r"by hand, MSE, lr = 0\.1:\s+" + pair, shown) == pytest.approx(
+        [2.4290, 4.0144], abs=1e-3
+    )
     grads = numbers(r"after backward .*grads = \[([-0-9.]+), ([-0-9.]+)\]", shown)
     assert grads == pytest.approx([-13.4225, 11.8893], abs=1e-3)
     assert numbers(r"after step\s+\(b, w\) = \(([-0-9.]+), ([-0-9.]+)\)", shown) == pytest.approx(
         [-3.6577, 8.8111], abs=1e-3
     )
     assert "after zero_grad" in shown and shown.count("grads = [None, None]") == 2
-    assert numbers(r"the PyTorch way, 30 updates: \(b, w\) = \(([-0-9.]+), ([-0-9.]+)\)", shown) == (
-        pytest.approx([2.4290, 4.0144], abs=1e-3)
-    )
+    assert numbers(
+        r"the PyTorch way, 30 updates: \(b, w\) = \(([-0-9.]+), ([-0-9.]+)\)", shown
+    ) == (pytest.approx([2.4290, 4.0144], abs=1e-3))
     assert number(r"largest difference over all 31 states: ([0-9.e+-]+)", shown) < 1e-5
     # the redundant bias
     gw0, gb = numbers(r"first gradients: w0 ([-0-9.]+), b ([-0-9.]+)", shown)
@@ -482,10 +493,16 @@ def test_executed_post_shows_the_promised_numbers(executed_post):
     assert number(r"Adam on SSE vs Adam on MSE, largest difference: ([0-9.e+-]+)", shown) < 1e-5
     assert 2.0 < number(r"step after 1000 zero gradients: [0-9.]+ = ([0-9.]+) x lr", shown) < 3.2
     assert number(r"largest step, gradients growing by 10% per step: ([0-9.]+) x lr", shown) > 3.5
-    sgd_first = number(r"SGD: first within 1% of the smallest MSE \([0-9.]+\) after (\d+) updates", shown)
-    adam_first = number(r"Adam: first within 1% of the smallest MSE \([0-9.]+\) after (\d+) updates", shown)
+    sgd_first = number(
+        r"SGD: first within 1% of the smallest MSE \([0-9.]+\) after (\d+) updates", shown
+    )
+    adam_first = number(
+        r"Adam: first within 1% of the smallest MSE \([0-9.]+\) after (\d+) updates", shown
+    )
     assert abs(sgd_first - 26) <= 1 and abs(adam_first - 146) <= 3 and sgd_first < adam_first
-    assert number(r"largest step Adam takes in one parameter: ([0-9.]+)", shown) == pytest.approx(0.1, abs=1e-3)
+    assert number(r"largest step Adam takes in one parameter: ([0-9.]+)", shown) == pytest.approx(
+        0.1, abs=1e-3
+    )
     # exercises
     swings = re.search(r"MSE at updates 0, 5, 10, \.\.\., 25: \[(.*)\]", shown)[1]
     values = [float(v) for v in swings.split(",")]
@@ -495,7 +512,9 @@ def test_executed_post_shows_the_promised_numbers(executed_post):
     assert len(states) == 3
     assert np.ptp(np.array(states, dtype=float), axis=0).max() < 1e-3
     assert "SGD : diverged = True" in shown
-    adam_line = numbers(r"Adam: diverged = False, final MSE = [0-9.]+, \(b, w\) = \(([-0-9.]+), ([-0-9.]+)\)", shown)
+    adam_line = numbers(
+        r"Adam: diverged = False, final MSE = [0-9.]+, \(b, w\) = \(([-0-9.]+), ([-0-9.]+)\)", shown
+    )
     assert adam_line == pytest.approx([2.4459, 0.40043], abs=0.01)
     assert len(anims) == 1 and anims[0] < 300_000
 
@@ -511,7 +530,9 @@ def test_prose_numbers_are_written_by_the_page() -> None:
 
 def self_check_answers() -> list[str]:
     section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
-    return re.findall(r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S)
+    return re.findall(
+        r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S
+    )
 
 
 def test_self_check_answers_are_true_and_stated(data):

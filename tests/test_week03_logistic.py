@@ -527,7 +527,10 @@ def test_exercise_4_longer_training_is_more_confident_with_the_same_ranking():
 
 POST = "03-logistic-regression-module"
 QMD = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
-RUN = r"{name}\s+([-0-9.]+)\s+([-0-9.]+)\s+([-0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+([-0-9.]+)"
+RUN = (
+    r"{name}\s+([-0-9.]+)\s+([-0-9.]+)\s+([-0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)"
+    r"\s+([-0-9.]+)"
+)
 
 
 def run_row(name: str, shown: str) -> dict[str, float]:
@@ -633,7 +636,7 @@ def test_self_check_3_gradients_accumulate_without_zero_grad() -> None:
         nn.BCELoss()(net(X), y).backward()
         optimizer.step()
         ws.append(net.linear.weight.item())
-    steps = [abs(b - a) for a, b in zip(ws, ws[1:])]
+    steps = [abs(b - a) for a, b in zip(ws, ws[1:], strict=False)]
     assert steps[1] / steps[0] == pytest.approx(2, rel=0.1)
     assert steps[2] / steps[0] == pytest.approx(3, rel=0.1)
     assert "about twice as long as the first" in text and "about three times" in text

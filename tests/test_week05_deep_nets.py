@@ -477,7 +477,8 @@ def test_a_first_layer_bias_lets_the_right_side_reach_the_stuck_units(irony) -> 
 
 
 def test_adam_steps_ignore_a_positive_gradient_scale_and_flip_for_a_negative_one() -> None:
-    """The post: scaling every gradient by c > 0 leaves Adam's steps unchanged; c < 0 reverses them."""
+    """The post: scaling every gradient by c > 0 leaves Adam's steps unchanged; c < 0
+    reverses them."""
     grads = torch.randn(20, 3, generator=torch.Generator().manual_seed(0))
 
     def path(scale: float) -> torch.Tensor:

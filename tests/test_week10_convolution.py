@@ -68,8 +68,7 @@ def test_shuffling_pixels_and_weight_columns_together_changes_no_output() -> Non
     W = torch.randn(32, 784, generator=gen, dtype=torch.float64)
     perm = torch.randperm(784, generator=gen)
     # written out: sum_j W[i, perm[j]] X[n, perm[j]] is the same sum in another order
-    np.testing.assert_allclose((X[:, perm] @ W[:, perm].T).numpy(), (X @ W.T).numpy(),
-                               rtol=1e-12)
+    np.testing.assert_allclose((X[:, perm] @ W[:, perm].T).numpy(), (X @ W.T).numpy(), rtol=1e-12)
 
 
 def test_quarter_kernel_is_a_moving_average() -> None:
@@ -253,15 +252,14 @@ def test_executed_post_prints_what_the_text_says(executed_post) -> None:
     assert float(re.search(r"shuffled vs. original: (\S+)", shown).group(1)) < 1e-5
     diff = re.search(r"shapes: \(2, 4, 4, 4\) \(2, 4, 4, 4\)\nlargest difference: (\S+)", shown)
     assert float(diff.group(1)) < 1e-5
-    rows = re.findall(
-        r"^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+) \|\s+(\d+)\s+(\d+)$", shown, re.M
-    )
+    rows = re.findall(r"^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+) \|\s+(\d+)\s+(\d+)$", shown, re.M)
     assert len(rows) == 9
     for H, k, s, p, d, formula, layer in (map(int, r) for r in rows):
         assert formula == layer == count_windows(H, k, s, p, d)
     # AlexNet's first layer: 55 from 227 without padding or from 224 with p = 2, not from 224
-    alexnet = {(H, p): int(layer) for H, k, s, p, d, _, layer in
-               (map(int, r) for r in rows) if k == 11}
+    alexnet = {
+        (H, p): int(layer) for H, k, s, p, d, _, layer in (map(int, r) for r in rows) if k == 11
+    }
     assert alexnet == {(227, 0): 55, (224, 0): 54, (224, 2): 55}
     assert "Conv2d (3, 5):    (1, 1, 26, 24)  formula: (26, 24)" in shown
     assert "MaxPool2d (2, 1): (1, 1, 14, 28)  formula: (14, 28)" in shown
@@ -303,8 +301,13 @@ def test_self_check_answers_are_what_pytorch_computes() -> None:
 
     # 3. the buggy network fails; either fix named in the answer works
     def make(pad: int, features: int) -> nn.Module:
-        return nn.Sequential(nn.Conv2d(1, 16, 5, padding=pad), nn.ReLU(), nn.MaxPool2d(2),
-                             nn.Flatten(), nn.Linear(features, 10))
+        return nn.Sequential(
+            nn.Conv2d(1, 16, 5, padding=pad),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(features, 10),
+        )
 
     with pytest.raises(RuntimeError):
         make(0, 16 * 14 * 14)(torch.zeros(1, 1, 28, 28))

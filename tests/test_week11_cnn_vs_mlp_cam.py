@@ -78,7 +78,10 @@ def test_flatten_head_map_sums_to_score_minus_bias() -> None:
     bias = linear.bias.detach()
     for k in range(10):
         total = sum(
-            float(W[k, c, i, j] * F[c, i, j]) for c in range(16) for i in range(12) for j in range(12)
+            float(W[k, c, i, j] * F[c, i, j])
+            for c in range(16)
+            for i in range(12)
+            for j in range(12)
         )
         assert total == pytest.approx(float(score[k] - bias[k]), abs=1e-9)
 
@@ -141,7 +144,9 @@ def test_post_links_the_lectures_it_follows() -> None:
     assert "07wk-1-2.html" in text and "06wk-1.html" in text
     # 06wk-1 trains its CNN for 10 epochs at Adam's default lr; the departure says so
     assert "10 epochs at Adam's default" in text and "`lr=0.001`" in text
-    assert abs(torch.optim.Adam([torch.zeros(1, requires_grad=True)]).defaults["lr"] - 0.001) < 1e-12
+    assert (
+        abs(torch.optim.Adam([torch.zeros(1, requires_grad=True)]).defaults["lr"] - 0.001) < 1e-12
+    )
 
 
 def self_check_answers() -> list[str]:
@@ -155,8 +160,13 @@ def test_self_check_answers_are_what_pytorch_computes() -> None:
     assert len(answers) == 5
 
     # 1. a tiny GAP network: 170 parameters for any image size
-    net = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
-                        nn.Flatten(), nn.Linear(8, 10))
+    net = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(8, 10),
+    )
     assert count(net) == 8 * 9 + 8 + 8 * 10 + 10 == 170
     assert net(torch.zeros(1, 1, 64, 64)).shape == net(torch.zeros(1, 1, 28, 28)).shape
     assert answers[0].startswith("170:")
@@ -190,4 +200,7 @@ def test_self_check_answers_are_what_pytorch_computes() -> None:
     assert "with probability 0.5" in answers[4] and "doubles the rest" in answers[4]
     drop = nn.Dropout(0.5)  # training mode: kept features are scaled by 1 / (1 - 0.5) = 2
     kept = drop(torch.ones(10_000))
-    assert set(kept.unique().tolist()) <= {0.0, 2.0} and 0.45 < float((kept == 0).float().mean()) < 0.55
+    assert (
+        set(kept.unique().tolist()) <= {0.0, 2.0}
+        and 0.45 < float((kept == 0).float().mean()) < 0.55
+    )

@@ -14,13 +14,12 @@ from torch import nn
 
 from dlbasics.rnn import CharNet, encode, next_char_data, one_hot, plot_states, vocabulary
 
-QMD = Path(__file__).resolve().parents[1] / "posts" / "12-rnn-next-character" / "index.qmd"
-
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from post_output import number, printed
+from post_output import number, printed  # noqa: E402
 
 POST = "12-rnn-next-character"
+QMD = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
 
 
 # ------------------------------------------------------------------ one-hot text
@@ -264,7 +263,7 @@ def test_post_saturation_and_parameter_counts(executed_post) -> None:
 
 
 def _lstm_loop_float64(X: torch.Tensor, lstm: nn.LSTM) -> torch.Tensor:
-    """The LSTM recurrence of the post written out in float64, gates in PyTorch's i, f, g, o order."""
+    """The post's LSTM recurrence written out in float64, gates in PyTorch's i, f, g, o order."""
     W_ih, W_hh = lstm.weight_ih_l0.detach().double(), lstm.weight_hh_l0.detach().double()
     b = (lstm.bias_ih_l0 + lstm.bias_hh_l0).detach().double()
     k = W_hh.shape[1]
@@ -303,7 +302,7 @@ def test_post_vanishing_gradients_shapes_and_generation(executed_post) -> None:
     rnn, lstm = norms["RNN"], norms["LSTM"]
     # the RNN's link keeps falling, by orders of magnitude over six steps; the LSTM's cell
     # state keeps a link at least a hundred times stronger three steps back
-    assert all(b < a for a, b in zip(rnn, rnn[1:]))
+    assert all(b < a for a, b in zip(rnn, rnn[1:], strict=False))
     assert rnn[1] < rnn[0] / 3 and rnn[5] < 1e-6 * rnn[0]
     assert lstm[2] > 100 * rnn[2] and lstm[0] / lstm[1] < rnn[0] / rnn[1]
     # shapes of nn.RNN / nn.LSTM, checked against what the text says
@@ -316,12 +315,16 @@ def test_post_vanishing_gradients_shapes_and_generation(executed_post) -> None:
     rnn_text = re.search(r"^RNN : ([abcC]+)$", shown, re.M).group(1)
     assert len(lstm_text) == len(rnn_text) == 36
     assert lstm_text == ("abcabC" * 6)[:36]
-    for prev, nxt in zip(rnn_text, rnn_text[1:]):
+    for prev, nxt in zip(rnn_text, rnn_text[1:], strict=False):
         expected = {"a": "b", "c": "a", "C": "a"}.get(prev)
         assert nxt == expected if expected else nxt in "cC"
     # "a probability close to 1 but not 1": greedy decoding is exact, sampling can slip
-    low, high = (float(v) for v in re.search(
-        r"LSTM, probability of the true next character: ([0-9.]+) to ([0-9.]+)", shown).groups())
+    low, high = (
+        float(v)
+        for v in re.search(
+            r"LSTM, probability of the true next character: ([0-9.]+) to ([0-9.]+)", shown
+        ).groups()
+    )
     assert 0.5 < low < high and low < 0.999
 
 
@@ -349,7 +352,7 @@ def test_self_check_answers_are_what_pytorch_computes() -> None:
     # 3. the memoryless ceiling of "aab" * 50, counted pair by pair
     text = "aab" * 50
     pairs: dict[str, dict[str, int]] = {}
-    for a, b in zip(text, text[1:]):
+    for a, b in zip(text, text[1:], strict=False):
         pairs.setdefault(a, {}).setdefault(b, 0)
         pairs[a][b] += 1
     best = sum(max(successors.values()) for successors in pairs.values())
@@ -387,10 +390,15 @@ def test_post_rnn_cannot_tell_the_two_bs_apart_and_the_lstm_can(executed_post) -
         kind: [[float(v) for v in group.split(", ")] for group in groups]
         for kind, *groups in re.findall(
             r"^(RNN|LSTM)\s+state after the 1st b: \(([^)]*)\), after the 2nd b: \(([^)]*)\)$",
-            shown, re.M,
+            shown,
+            re.M,
         )
     }
     first, second = states["RNN"]
-    assert max(abs(a - b) for a, b in zip(first, second)) < 0.1  # "practically the same"
+    assert (
+        max(abs(a - b) for a, b in zip(first, second, strict=False)) < 0.1
+    )  # "practically the same"
     first, second = states["LSTM"]
-    assert max(abs(a - b) for a, b in zip(first, second)) > 0.1  # the LSTM's states differ
+    assert (
+        max(abs(a - b) for a, b in zip(first, second, strict=False)) > 0.1
+    )  # the LSTM's states differ

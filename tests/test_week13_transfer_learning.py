@@ -85,8 +85,10 @@ def test_augmentation_only_on_the_training_dataset() -> None:
 
 def test_split_sizes_disjoint_and_reproducible() -> None:
     # the post's split of 2,500 pretraining images, and self-check 1
-    parts = [random_split(range(2500), [0.8, 0.2], generator=torch.Generator().manual_seed(s))
-             for s in (43052, 43052, 1)]
+    parts = [
+        random_split(range(2500), [0.8, 0.2], generator=torch.Generator().manual_seed(s))
+        for s in (43052, 43052, 1)
+    ]
     a, b = (list(p) for p in parts[0])
     assert (len(a), len(b)) == (2000, 500)
     assert not set(a) & set(b) and set(a) | set(b) == set(range(2500))
@@ -117,8 +119,7 @@ def test_state_dict_round_trip_is_exact() -> None:
     torch.save(net.state_dict(), buffer)
     buffer.seek(0)
     other.load_state_dict(torch.load(buffer))
-    for (k, v), (k2, v2) in zip(net.state_dict().items(), other.state_dict().items(),
-                                strict=True):
+    for (k, v), (k2, v2) in zip(net.state_dict().items(), other.state_dict().items(), strict=True):
         assert k == k2 and torch.equal(v, v2)
     X = torch.rand(7, 1, 28, 28)
     with torch.no_grad():
@@ -209,8 +210,7 @@ def test_executed_post_claims(executed_post) -> None:
         for mean, low, high in acc[m]:
             assert 0.5 < low <= mean <= high <= 1.0
     means = {m: [row[0] for row in acc[m]] for m in METHODS}
-    gain = [max(means["frozen"][i], means["fine-tuned"][i]) - means["scratch"][i]
-            for i in range(3)]
+    gain = [max(means["frozen"][i], means["fine-tuned"][i]) - means["scratch"][i] for i in range(3)]
     gain_both_10 = min(means["frozen"][0], means["fine-tuned"][0]) - means["scratch"][0]
     assert gain_both_10 > 0.02  # "both ... beat training from scratch" at 10
     assert gain[0] > gain[1] + 0.01 and gain[0] > gain[2] + 0.02  # "scratch catches up"
@@ -231,18 +231,23 @@ def test_executed_post_claims(executed_post) -> None:
     assert 0 < tuned_change < 0.1 and tuned_change < body_size / 4
     assert "`lr / 10` = 0.001, so 60 updates" in TEXT
     assert "\nlr = 0.01\n" in TEXT and "steps=60," in TEXT  # the numbers that sentence uses
-    stored, direct = numbers(r"head on stored features: ([0-9.]+), run\('frozen', 10, 0\): "
-                             r"([0-9.]+)", shown)
+    stored, direct = numbers(
+        r"head on stored features: ([0-9.]+), run\('frozen', 10, 0\): "
+        r"([0-9.]+)",
+        shown,
+    )
     assert abs(stored - direct) <= 0.003  # the same steps, up to float rounding
     assert "the validation view's transform: RandomAffine" in shown
-    aug1, aug2, clean = numbers(r"augmented validation: ([0-9.]+), ([0-9.]+); clean: "
-                                r"([0-9.]+)", shown)
+    aug1, aug2, clean = numbers(
+        r"augmented validation: ([0-9.]+), ([0-9.]+); clean: "
+        r"([0-9.]+)",
+        shown,
+    )
     assert (aug1 + aug2) / 2 < clean  # augmented images are the harder task
 
 
 def test_self_check_shape() -> None:
     questions = re.findall(r"^\d\. ", self_check(), re.M)
     assert 4 <= len(questions) <= 6
-    answers = re.findall(r'^::: \{\.callout-note collapse="true"\}\n## Answer', self_check(),
-                         re.M)
+    answers = re.findall(r'^::: \{\.callout-note collapse="true"\}\n## Answer', self_check(), re.M)
     assert len(answers) == len(questions)

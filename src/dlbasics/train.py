@@ -264,9 +264,8 @@ def _check_output(yhat: torch.Tensor, y: torch.Tensor, where: str = "net(X)") ->
     want = f"({y.shape[0]}, k) class scores" if not y.is_floating_point() else "y's shape"
     raise ValueError(
         f"{where} has shape {tuple(yhat.shape)} but y has shape {tuple(y.shape)}; "
-        f"{where} must have {want}" + (
-            " (reshape y to (n, 1) for a single output)" if y.is_floating_point() else ""
-        )
+        f"{where} must have {want}"
+        + (" (reshape y to (n, 1) for a single output)" if y.is_floating_point() else "")
     )
 
 
@@ -477,9 +476,7 @@ def _check_loader(loader: object) -> None:
 
 def _check_evaluate(evaluate: object) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     if evaluate is not None and not isinstance(evaluate, dict):
-        raise TypeError(
-            f"evaluate must be a dict {{name: (X, y)}}, got {type(evaluate).__name__}"
-        )
+        raise TypeError(f"evaluate must be a dict {{name: (X, y)}}, got {type(evaluate).__name__}")
     sets = dict(evaluate or {})
     for name, pair in sets.items():
         if not (isinstance(pair, tuple) and len(pair) == 2):

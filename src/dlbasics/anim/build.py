@@ -108,9 +108,7 @@ def animate_training(
     truth_np = None if truth is None else validate.as_column(truth, "truth")
     if truth_np is not None and truth_np.size != xs.size:
         raise ValueError(f"truth must have as many values as x ({xs.size}), got {truth_np.size}")
-    style = validate.check_options(
-        surface, style, title=title, label=label, step_name=step_name
-    )
+    style = validate.check_options(surface, style, title=title, label=label, step_name=step_name)
     request = _Request(
         runs, xs, ys, truth_np, surface, validate.check_param_names(runs[0][1], param_names),
         validate.check_markers(markers, surface), validate.check_frames(frames, runs),
@@ -199,8 +197,7 @@ def _run(req: _Request, k: int, scene: Scene, idx, loss, wpath) -> Run:
             for s, r in zip(statuses, idx.tolist(), strict=True)
         ]
     frames = [
-        Frame(s, d, pos_of.get(r, 0))
-        for s, d, r in zip(statuses, fits, idx.tolist(), strict=True)
+        Frame(s, d, pos_of.get(r, 0)) for s, d, r in zip(statuses, fits, idx.tolist(), strict=True)
     ]
     return Run(FIT_COLOR if k == 0 else SECOND_COLOR, path, frames)
 

@@ -17,8 +17,14 @@ import numpy as np
 import torch
 
 from dlbasics._checks import check_int
-from dlbasics.anim.geometry import MAX_PATH_POINTS, clip3, clip_polyline, outside_box3, path_d
-from dlbasics.anim.geometry import simplify
+from dlbasics.anim.geometry import (
+    MAX_PATH_POINTS,
+    clip3,
+    clip_polyline,
+    outside_box3,
+    path_d,
+    simplify,
+)
 from dlbasics.anim.scene import Scene
 from dlbasics.anim.style import fmt
 from dlbasics.surface import Surface, loss_at
@@ -137,6 +143,7 @@ def fit_paths(yhats: list[np.ndarray], xs: np.ndarray, scene: Scene) -> list[str
 
 def predictions(run: History, idx: np.ndarray, test_run: History | None = None):
     """Each frame's predictions as float64 arrays (the test predictions appended)."""
+
     def flat(t: torch.Tensor) -> np.ndarray:
         return t.detach().reshape(-1).double().cpu().numpy()
 
