@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from nbformat import NotebookNode
+from qmd import Qmd, callouts
 
 
 def printed(nb: NotebookNode) -> str:
@@ -50,3 +52,13 @@ def animation_sizes(nb: NotebookNode) -> list[int]:
             if players:
                 sizes.append(len(players[0].encode("utf-8")))
     return sizes
+
+
+def answers_of(qmd: Path) -> list[str]:
+    """The text of each answer of the post's closing ``## Self-check``, in order.
+
+    Each answer is a collapsed ``callout-note`` headed ``## Answer`` (``qmd.callouts``);
+    the text is stripped of surrounding blank lines.
+    """
+    section = Qmd(qmd).section("Self-check").text
+    return [match[1].strip() for match in callouts(section)]

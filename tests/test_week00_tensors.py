@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from post_output import printed
+from post_output import answers_of, printed
 
 POST = "00-tensors"
 QMD = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
@@ -38,10 +38,7 @@ def text() -> str:
 
 
 def self_check_answers() -> list[str]:
-    section = text().split("\n## Self-check\n", 1)[1]
-    return re.findall(
-        r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S
-    )
+    return answers_of(QMD)
 
 
 # ------------------------------------------------------------------ lists, dtypes, the system

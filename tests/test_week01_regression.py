@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from post_output import animation_sizes, number, numbers, printed
+from post_output import animation_sizes, answers_of, number, numbers, printed
 
 from dlbasics.closed_form import hessian, least_squares, max_stable_lr
 from dlbasics.data import regression_data
@@ -366,10 +366,7 @@ def test_convergence_boundary_is_on_the_failing_side(data):
 
 
 def self_check_answers() -> list[str]:
-    section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
-    return re.findall(
-        r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S
-    )
+    return answers_of(QMD)
 
 
 def test_self_check_answers_are_true_and_stated(data):

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from post_output import animation_sizes, number, numbers, printed
+from post_output import animation_sizes, answers_of, number, numbers, printed
 from torch import nn
 
 from dlbasics.data import regression_data
@@ -529,10 +529,7 @@ def test_prose_numbers_are_written_by_the_page() -> None:
 
 
 def self_check_answers() -> list[str]:
-    section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
-    return re.findall(
-        r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S
-    )
+    return answers_of(QMD)
 
 
 def test_self_check_answers_are_true_and_stated(data):

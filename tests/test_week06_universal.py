@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from post_output import printed
-from qmd import callouts
+from post_output import answers_of, printed
 
 from dlbasics import data
 from dlbasics.activations import (
@@ -517,9 +516,7 @@ def test_post_writes_the_lesson_and_drops_the_corrected_claims() -> None:
 
 
 def self_check_answers() -> list[str]:
-    """The text of each answer of the post's self-check, in order."""
-    section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
-    return [match[1] for match in callouts(section)]
+    return answers_of(QMD)
 
 
 def test_self_check_answers_are_what_torch_computes() -> None:

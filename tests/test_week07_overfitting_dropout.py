@@ -17,8 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from post_output import animation_sizes, printed
-from qmd import callouts
+from post_output import animation_sizes, answers_of, printed
 from torch import nn
 
 from dlbasics.train import fit, replay
@@ -358,9 +357,7 @@ def test_post_wording_on_masks_and_input_dropout_and_its_loop() -> None:
 
 
 def self_check_answers() -> list[str]:
-    """The text of each answer of the post's self-check, in order."""
-    section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
-    return [match[1] for match in callouts(section)]
+    return answers_of(QMD)
 
 
 def test_self_check_answers_are_what_torch_computes():

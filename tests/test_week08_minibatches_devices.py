@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from post_output import numbers, printed
+from post_output import answers_of, numbers, printed
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
@@ -364,11 +364,7 @@ def test_mnist_gradient_descent_matches_a_float64_loop(shown: str) -> None:
 
 
 def self_check_answers() -> list[str]:
-    """The text of each answer of the post's self-check, in order."""
-    section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
-    return re.findall(
-        r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S
-    )
+    return answers_of(QMD)
 
 
 def test_self_check_answers_are_what_torch_computes() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
-from post_output import number, printed
+from post_output import answers_of, number, printed
 from torch import nn
 
 POST = "09-softmax-cross-entropy"
@@ -305,11 +305,7 @@ def test_post_prints_both_routes(shown: str) -> None:
 
 
 def self_check_answers() -> list[str]:
-    """The text of each answer of the post's self-check, in order."""
-    section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
-    return re.findall(
-        r'::: \{\.callout-note collapse="true"\}\n## Answer\n(.*?)\n:::', section, re.S
-    )
+    return answers_of(QMD)
 
 
 def test_self_check_answers_are_what_torch_computes() -> None:

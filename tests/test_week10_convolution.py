@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 from numpy.lib.stride_tricks import sliding_window_view
-from post_output import printed
+from post_output import answers_of, printed
 from torch import nn
 
 from dlbasics import data
@@ -278,10 +278,7 @@ def test_executed_post_prints_what_the_text_says(executed_post) -> None:
 
 
 def self_check_answers() -> list[str]:
-    """The text of each answer of the post's self-check, in order."""
-    section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
-    pattern = r"::: \{\.callout-note collapse=\"true\"\}\n## Answer\n\n?(.*?)\n:::"
-    return re.findall(pattern, section, re.S)
+    return answers_of(QMD)
 
 
 def test_self_check_answers_are_what_pytorch_computes() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from post_output import number, numbers, printed
+from post_output import answers_of, number, numbers, printed
 from torch import nn
 
 POST = "11-cnn-vs-mlp-cam"
@@ -150,9 +150,7 @@ def test_post_links_the_lectures_it_follows() -> None:
 
 
 def self_check_answers() -> list[str]:
-    section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
-    pattern = r"::: \{\.callout-note collapse=\"true\"\}\n## Answer\n\n?(.*?)\n:::"
-    return re.findall(pattern, section, re.S)
+    return answers_of(QMD)
 
 
 def test_self_check_answers_are_what_pytorch_computes() -> None:

@@ -16,7 +16,7 @@ from dlbasics.rnn import CharNet, encode, next_char_data, one_hot, plot_states, 
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from post_output import number, printed  # noqa: E402
+from post_output import answers_of, number, printed  # noqa: E402
 
 POST = "12-rnn-next-character"
 QMD = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
@@ -329,9 +329,7 @@ def test_post_vanishing_gradients_shapes_and_generation(executed_post) -> None:
 
 
 def self_check_answers() -> list[str]:
-    section = QMD.read_text(encoding="utf-8").split("\n## Self-check\n", 1)[1]
-    pattern = r"::: \{\.callout-note collapse=\"true\"\}\n## Answer\n\n?(.*?)\n:::"
-    return re.findall(pattern, section, re.S)
+    return answers_of(QMD)
 
 
 def test_self_check_answers_are_what_pytorch_computes() -> None:
