@@ -424,14 +424,19 @@ def test_seed_43052_starts_and_stays_one_sided(irony, trained_stuck) -> None:
     assert float((h.yhat[-1] - prob).abs().mean()) > 0.08
 
 
-def test_points_right_of_zero_send_no_gradient_to_the_stuck_first_layer(
-    irony, trained_stuck
-) -> None:
+def _backward_on_points_right_of_zero(net: torch.nn.Module, irony) -> None:
+    """Fresh gradients of the BCE on the points with x > 0 only."""
     X, y, _ = irony
-    net = trained_stuck[0]
     right = (X > 0).reshape(-1)
     net.zero_grad()
     torch.nn.BCELoss()(net(X[right]), y[right]).backward()
+
+
+def test_points_right_of_zero_send_no_gradient_to_the_stuck_first_layer(
+    irony, trained_stuck
+) -> None:
+    net = trained_stuck[0]
+    _backward_on_points_right_of_zero(net, irony)
     assert torch.equal(net[0].weight.grad, torch.zeros_like(net[0].weight))
     assert net[2].bias.grad.abs().item() > 0  # while the output bias still learns there
     net.zero_grad()
@@ -441,11 +446,8 @@ def test_seed_1_net_gets_gradient_from_the_right_only_through_its_right_facing_u
     irony, trained_seed1
 ) -> None:
     """Exercise 2's prediction: one non-zero entry (the unit facing right), one zero."""
-    X, y, _ = irony
     net = trained_seed1[0]
-    right = (X > 0).reshape(-1)
-    net.zero_grad()
-    torch.nn.BCELoss()(net(X[right]), y[right]).backward()
+    _backward_on_points_right_of_zero(net, irony)
     grad = net[0].weight.grad.reshape(-1)
     facing_right = (net[0].weight.reshape(-1) > 0).tolist()
     assert facing_right == [True, False]

@@ -151,12 +151,19 @@ def _runs(shown: str) -> dict[str, dict[str, float]]:
     return rows
 
 
+def _least_squares() -> tuple[np.ndarray, float]:
+    """Least-squares (w0, w1) of the post's data and its MSE, in float64."""
+    x, y = _data()
+    A = np.column_stack([np.ones_like(x), x])
+    w, *_ = np.linalg.lstsq(A, y, rcond=None)
+    return w, float(np.mean((y - A @ w) ** 2))
+
+
 @pytest.mark.slow
 def test_least_squares_and_stable_learning_rate(shown: str) -> None:
     x, y = _data()
     A = np.column_stack([np.ones_like(x), x])
-    w, *_ = np.linalg.lstsq(A, y, rcond=None)
-    best = float(np.mean((y - A @ w) ** 2))
+    w, best = _least_squares()
     got = numbers(r"least squares: w0 = (-?[\d.]+), w1 = ([\d.]+), MSE = ([\d.]+)", shown)
     np.testing.assert_allclose(got, [w[0], w[1], best], atol=1e-4)
     lam = np.linalg.eigvalsh(2 * A.T @ A / len(x)).max()
@@ -194,10 +201,7 @@ def test_gradient_descent_matches_a_float64_loop(shown: str) -> None:
 @pytest.mark.slow
 def test_per_epoch_small_batches_win_per_update_they_tie(shown: str) -> None:
     rows = _runs(shown)
-    x, y = _data()
-    A = np.column_stack([np.ones_like(x), x])
-    w, *_ = np.linalg.lstsq(A, y, rcond=None)
-    best = float(np.mean((y - A @ w) ** 2))
+    w, best = _least_squares()
     # after one and two epochs the batches of 32 are far below gradient descent; the
     # batch-1 run is below it too, far below after one epoch
     for e in ("e1", "e2"):
@@ -215,10 +219,7 @@ def test_per_epoch_small_batches_win_per_update_they_tie(shown: str) -> None:
 
 @pytest.mark.slow
 def test_batch_steps_raise_the_loss_and_batch_1_never_settles(shown: str) -> None:
-    x, y = _data()
-    A = np.column_stack([np.ones_like(x), x])
-    w, *_ = np.linalg.lstsq(A, y, rcond=None)
-    best = float(np.mean((y - A @ w) ** 2))
+    w, best = _least_squares()
     ranges = {}
     for name in ("batch 32", "batch 1"):
         ups, total, ups_last, last, lo, hi = numbers(
