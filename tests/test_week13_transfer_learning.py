@@ -227,9 +227,9 @@ def test_executed_post_claims(executed_post) -> None:
     assert number(r"frozen    : largest change of a body weight (\S+),", shown) == 0.0
     tuned_change = number(r"fine-tuned: largest change of a body weight (\S+),", shown)
     body_size = number(r"largest pretrained body weight: ([0-9.]+)", shown)
-    # "moved, but not far": Adam at lr / 10 = 0.001 for 60 updates, about 0.06 at most
+    # "moved, but not far": Adam at lr / 10 = 0.001 for 60 updates, about 0.06
     assert 0 < tuned_change < 0.1 and tuned_change < body_size / 4
-    assert "`lr / 10` = 0.001, so 60 updates" in TEXT
+    assert "`lr / 10` = 0.001, so 60\nupdates move a weight by about 0.06" in TEXT
     assert "\nlr = 0.01\n" in TEXT and "steps=60," in TEXT  # the numbers that sentence uses
     stored, direct = numbers(
         r"head on stored features: ([0-9.]+), run\('frozen', 10, 0\): "
