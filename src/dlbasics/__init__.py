@@ -5,4 +5,4 @@ training), ``surface`` (loss grids), ``plots``, ``anim`` (light HTML
 animations), ``gradcheck``, ``closed_form`` and ``rnn`` (next-character models).
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
