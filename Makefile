@@ -1,7 +1,7 @@
 # Two commands do all the set-up on a fresh machine (see README.md):
 #   make preview   set up .venv, find or install Quarto, run `quarto preview`
 #   make test      set up .venv, Quarto and a browser; render the site once into
-#                  build/site and run the whole test suite on it
+#                  pytest's temp folder and run the whole test suite on it
 # Other targets: make bench, make lint, make render, make clean.
 
 PYTHON ?= python3
