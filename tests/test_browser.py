@@ -348,11 +348,24 @@ def other_hosts(page: OfflinePage, site_url: str) -> list[str]:
     return [u for u in page.requests if not u.startswith(site_url) and not u.startswith("data:")]
 
 
+def screenshot_name(rel: str) -> str:
+    """The picture's file name: ``posts/NN-slug/index.html`` -> ``NN-slug.png``,
+    ``about.html`` -> ``about.png``."""
+    parts = rel.split("/")
+    return (parts[1] if parts[0] == "posts" else parts[0].removesuffix(".html")) + ".png"
+
+
 @pytest.mark.parametrize("rel", SITE_PAGES)
-def test_site_page_loads_cleanly_from_the_site_alone(browser, site_url: str, rel: str) -> None:
-    """No console error, no page error, no request to another host; math is typeset."""
+def test_site_page_loads_cleanly_from_the_site_alone(
+    browser, site_url: str, rel: str, screenshots: Path
+) -> None:
+    """No console error, no page error, no request to another host; math is typeset. The
+    first screen, as a reader sees it, goes to build/screenshots/ for a reviewer."""
     page = open_site_page(browser, site_url, rel)
     try:
+        page.page.locator("h1").first.wait_for()
+        png = page.page.screenshot(path=str(screenshots / screenshot_name(rel)))
+        assert pixels(png).std() > 5, f"{rel}: the first screen is blank"
         assert other_hosts(page, site_url) == [], f"{rel} requests other hosts"
         assert page.page.title(), f"{rel} has no title"
         n_math = page.page.locator("span.math").count()
@@ -398,18 +411,20 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, site_url: str, rel: str) -
     """At 360 and 390 px, with every solution open: the page is no wider than the screen,
     nothing sticks out of it, and each formula or table wider than the column scrolls in
     its own box that keyboard users can focus and scroll."""
-    for width in PHONE_WIDTHS:
-        page = open_site_page(browser, site_url, rel, width=width, height=800)
-        try:
-            p, where = page.page, f"{rel} at {width} px"
-            p.wait_for_function(
-                "() => document.querySelectorAll('span.math:not(:has(.katex))').length === 0",
-                timeout=WAIT_MS,
-            )
-            p.evaluate(OPEN_SOLUTIONS)
-            p.wait_for_function("() => !document.querySelector('.collapsing')", timeout=WAIT_MS)
-            p.evaluate("() => document.fonts.ready")
-            p.wait_for_timeout(300)  # the a11y script re-checks 100 ms after a change
+    page = open_site_page(browser, site_url, rel, width=PHONE_WIDTHS[0], height=800)
+    p = page.page
+    try:
+        p.wait_for_function(
+            "() => document.querySelectorAll('span.math:not(:has(.katex))').length === 0",
+            timeout=WAIT_MS,
+        )
+        p.evaluate(OPEN_SOLUTIONS)
+        p.wait_for_function("() => !document.querySelector('.collapsing')", timeout=WAIT_MS)
+        p.evaluate("() => document.fonts.ready")
+        for width in PHONE_WIDTHS:  # loaded at the first width, then turned to the next
+            where = f"{rel} at {width} px"
+            p.set_viewport_size({"width": width, "height": 800})
+            p.wait_for_timeout(300)  # the a11y script re-checks 100 ms after a resize
             size = p.evaluate(
                 "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
             )
@@ -424,9 +439,10 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, site_url: str, rel: str) -
                 first.focus()
                 p.keyboard.press("ArrowRight")
                 p.wait_for_function("el => el.scrollLeft > 0", arg=first.element_handle())
-            assert not page.errors, f"{where}: JavaScript errors: {page.errors}"
-        finally:
-            page.close()
+                first.evaluate("el => { el.scrollLeft = 0; }")
+        assert not page.errors, f"{rel}: JavaScript errors: {page.errors}"
+    finally:
+        page.close()
 
 
 DARK_IS = "want => document.body.classList.contains('quarto-dark') === want"
@@ -454,18 +470,6 @@ def test_light_dark_toggle_switches_the_theme(browser, site_url: str) -> None:
         p.wait_for_function(DARK_IS, arg=dark0)
         assert state() == (dark0, bg0)
         assert other_hosts(page, site_url) == [] and not page.errors
-    finally:
-        page.close()
-
-
-@pytest.mark.parametrize("qmd", POSTS, ids=[p.parent.name for p in POSTS])
-def test_post_first_screen_screenshot(browser, site_url: str, qmd: Path, screenshots) -> None:
-    """A picture of what a reader sees first, for a reviewer (build/screenshots/)."""
-    page = open_site_page(browser, site_url, f"posts/{qmd.parent.name}/index.html")
-    try:
-        page.page.locator("h1").first.wait_for()
-        png = page.page.screenshot(path=str(screenshots / f"{qmd.parent.name}.png"))
-        assert pixels(png).std() > 5, "the first screen is blank"
     finally:
         page.close()
 

@@ -34,15 +34,6 @@ from dlbasics.train import fit
 QUERY = torch.tensor([[1.0], [7.0]])
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread avoids OpenMP start-up costs on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def train(net: nn.Module, lr: float, epochs: int, loss_fn=None, record_every: int = 100):
     """The lecture's recipe with ``fit``: full-batch SGD on the four students."""
     X, y = hours_passed()
