@@ -101,11 +101,12 @@ def counters(page) -> list[str]:
 HAS_CLASS_CALLOUT = "contains(concat(' ', normalize-space(@class), ' '), ' callout ')"
 
 
-def check_player(page, i: int, require_motion: bool = False) -> None:
+def check_player(page, i: int, require_motion: bool = False, try_play: bool = True) -> None:
     """Animation ``i`` on the page shows a loaded image and working controls.
 
     The picture must change on "next frame" when the first two frames differ (a run
     stuck on a plateau legitimately shows the same picture), always if ``require_motion``.
+    With ``try_play``, Play also advances it, Pause stops it and no other player moves.
     """
     fig = page.locator(f"figure.{PLAYER_CLASS}").nth(i)
     if not fig.is_visible():  # in a collapsed callout (an exercise's solution): open it
@@ -176,6 +177,8 @@ def check_player(page, i: int, require_motion: bool = False) -> None:
     fig.locator(".dla-last").click()
     assert counter.inner_text() == f"{n} / {n}", where
     fig.locator(".dla-first").click()
+    if not try_play:
+        return
 
     # play advances over time (from the last frame it restarts), pause stops
     play = fig.locator(".dla-play")
@@ -195,8 +198,15 @@ def check_player(page, i: int, require_motion: bool = False) -> None:
 
 
 def check_page(
-    browser, path: Path | str, expect: int | None = None, require_motion: bool = False
+    browser,
+    path: Path | str,
+    expect: int | None = None,
+    require_motion: bool = False,
+    play_all: bool = False,
 ) -> OfflinePage:
+    """Every player on the page works (:func:`check_player`); the first one, or all with
+    ``play_all``, also plays and pauses (the same script drives every player: the
+    self-contained demo page plays all three, the site's pages their first)."""
     page = OfflinePage(browser)
     page.open(path)
     figs = page.page.locator(f"figure.{PLAYER_CLASS}")
@@ -205,7 +215,7 @@ def check_page(
     if expect is not None:
         assert count == expect
     for i in range(count):
-        check_player(page.page, i, require_motion)
+        check_player(page.page, i, require_motion, try_play=play_all or i == 0)
     assert not page.errors, f"JavaScript errors: {page.errors}"
     return page
 
@@ -245,7 +255,7 @@ def demo_page(tmp_path_factory) -> Path:
 
 
 def test_players_work_offline(browser, demo_page: Path) -> None:
-    page = check_page(browser, demo_page, expect=3, require_motion=True)
+    page = check_page(browser, demo_page, expect=3, require_motion=True, play_all=True)
     try:
         assert page.blocked == [], f"requests left the machine: {page.blocked}"
     finally:
@@ -355,35 +365,6 @@ def screenshot_name(rel: str) -> str:
     return (parts[1] if parts[0] == "posts" else parts[0].removesuffix(".html")) + ".png"
 
 
-@pytest.mark.parametrize("rel", SITE_PAGES)
-def test_site_page_loads_cleanly_from_the_site_alone(
-    browser, site_url: str, rel: str, screenshots: Path
-) -> None:
-    """No console error, no page error, no request to another host; math is typeset. The
-    first screen, as a reader sees it, goes to build/screenshots/ for a reviewer."""
-    page = open_site_page(browser, site_url, rel)
-    try:
-        page.page.locator("h1").first.wait_for()
-        png = page.page.screenshot(path=str(screenshots / screenshot_name(rel)))
-        assert pixels(png).std() > 5, f"{rel}: the first screen is blank"
-        assert other_hosts(page, site_url) == [], f"{rel} requests other hosts"
-        assert page.page.title(), f"{rel} has no title"
-        n_math = page.page.locator("span.math").count()
-        if n_math:
-            page.page.wait_for_function(
-                "() => document.querySelectorAll('span.math:not(:has(.katex))').length === 0",
-                timeout=WAIT_MS,
-            )
-            assert page.page.locator(".katex-error").count() == 0, f"{rel}: KaTeX errors"
-        body = page.page.locator("main").inner_text()
-        assert "\\(" not in body and "\\[" not in body, f"{rel}: raw TeX left on the page"
-        if rel.startswith("posts/"):
-            assert n_math > 0, f"{rel}: no math found (expected rendered formulas)"
-        assert not page.errors, f"{rel}: JavaScript errors: {page.errors}"
-    finally:
-        page.close()
-
-
 # What sticks out of the column on the right, walking the page from <body> down without
 # entering a box that clips or scrolls its content (a code block, a .katex-display, a
 # .table-scroll, the player's panels): each such element, as "tag.class right-edge".
@@ -406,40 +387,90 @@ OPEN_SOLUTIONS = """() => document.querySelectorAll('.callout-header[aria-expand
   .forEach(h => h.click())"""
 
 
+MATH_TYPESET = "() => document.querySelectorAll('span.math:not(:has(.katex))').length === 0"
+
+
+def check_clean_load(page: OfflinePage, site_url: str, rel: str) -> None:
+    """No console or page error, no request to another host, a title, math typeset."""
+    p = page.page
+    assert other_hosts(page, site_url) == [], f"{rel} requests other hosts"
+    assert p.title(), f"{rel} has no title"
+    n_math = p.locator("span.math").count()
+    if n_math:
+        p.wait_for_function(MATH_TYPESET, timeout=WAIT_MS)
+        assert p.locator(".katex-error").count() == 0, f"{rel}: KaTeX errors"
+    body = p.locator("main").inner_text()
+    assert "\\(" not in body and "\\[" not in body, f"{rel}: raw TeX left on the page"
+    if rel.startswith("posts/"):
+        assert n_math > 0, f"{rel}: no math found (expected rendered formulas)"
+    assert not page.errors, f"{rel}: JavaScript errors: {page.errors}"
+
+
+def check_fits_the_screen(p, where: str) -> None:
+    """The page is no wider than the window, nothing sticks out of it, and each formula or
+    table wider than the column scrolls in its own box that the keyboard can focus and scroll."""
+    p.wait_for_timeout(300)  # the a11y script re-checks 100 ms after a change or resize
+    size = p.evaluate("(e => [e.scrollWidth, e.clientWidth])(document.documentElement)")
+    assert size[0] <= size[1], f"{where}: the page scrolls sideways ({size})"
+    assert p.evaluate(STICKING_OUT) == [], f"{where}: content sticks out"
+    wide = p.evaluate(WIDE_BOXES)
+    for box in wide:
+        assert box["overflow"] in ("auto", "scroll"), f"{where}: {box}"
+        assert box["tabindex"] == "0", f"{where}: a scrolling box cannot take focus {box}"
+    if wide:  # the keyboard scrolls the first one
+        first = p.locator(".katex-display[tabindex='0'], .table-scroll[tabindex='0']").first
+        first.focus()
+        p.keyboard.press("ArrowRight")
+        p.wait_for_function("el => el.scrollLeft > 0", arg=first.element_handle())
+        first.evaluate("el => { el.scrollLeft = 0; }")
+
+
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ('<p style="width: 500px">a fixed-width paragraph</p>', "scrolls sideways"),
+        ('<div class="katex-display" style="overflow: visible"><span style="display: '
+         'inline-block; width: 600px">wide math</span></div>', "scrolls sideways"),
+        ('<div style="position: fixed; left: 0; width: 500px">a banner the page cannot '
+         'scroll to</div>', "sticks out"),
+        ('<div class="katex-display" style="overflow-x: auto"><span style="display: '
+         'inline-block; width: 600px">wide math</span></div>', "cannot take focus"),
+    ],
+)  # fmt: skip
+def test_the_phone_check_catches_what_does_not_fit(browser, body: str, words: str) -> None:
+    """The checker itself, on pages made to fail it at 360 px."""
+    page = OfflinePage(browser, width=360, height=800)
+    try:
+        page.page.set_content(page_html(body))
+        with pytest.raises(AssertionError, match=words):
+            check_fits_the_screen(page.page, "test page")
+    finally:
+        page.close()
+
+
 @pytest.mark.parametrize("rel", SITE_PAGES)
-def test_no_page_scrolls_sideways_on_a_phone(browser, site_url: str, rel: str) -> None:
-    """At 360 and 390 px, with every solution open: the page is no wider than the screen,
-    nothing sticks out of it, and each formula or table wider than the column scrolls in
-    its own box that keyboard users can focus and scroll."""
+def test_site_page_loads_cleanly_and_fits_a_phone(
+    browser, site_url: str, rel: str, screenshots: Path
+) -> None:
+    """Each page, loaded once as a phone at 360 px would: it loads cleanly from the site
+    alone (:func:`check_clean_load`); with every solution open it fits 360 and 390 px
+    (:func:`check_fits_the_screen`). Widened to 1000 px, its first screen goes to
+    build/screenshots/ for a reviewer."""
     page = open_site_page(browser, site_url, rel, width=PHONE_WIDTHS[0], height=800)
     p = page.page
     try:
-        p.wait_for_function(
-            "() => document.querySelectorAll('span.math:not(:has(.katex))').length === 0",
-            timeout=WAIT_MS,
-        )
+        check_clean_load(page, site_url, rel)
         p.evaluate(OPEN_SOLUTIONS)
         p.wait_for_function("() => !document.querySelector('.collapsing')", timeout=WAIT_MS)
         p.evaluate("() => document.fonts.ready")
-        for width in PHONE_WIDTHS:  # loaded at the first width, then turned to the next
-            where = f"{rel} at {width} px"
+        for width in PHONE_WIDTHS:
             p.set_viewport_size({"width": width, "height": 800})
-            p.wait_for_timeout(300)  # the a11y script re-checks 100 ms after a resize
-            size = p.evaluate(
-                "[document.documentElement.scrollWidth, document.documentElement.clientWidth]"
-            )
-            assert size[0] <= size[1], f"{where}: the page scrolls sideways ({size})"
-            assert p.evaluate(STICKING_OUT) == [], f"{where}: content sticks out"
-            wide = p.evaluate(WIDE_BOXES)
-            for box in wide:
-                assert box["overflow"] in ("auto", "scroll"), f"{where}: {box}"
-                assert box["tabindex"] == "0", f"{where}: a scrolling box cannot take focus {box}"
-            if wide:  # the keyboard scrolls the first one
-                first = p.locator(".katex-display[tabindex='0'], .table-scroll[tabindex='0']").first
-                first.focus()
-                p.keyboard.press("ArrowRight")
-                p.wait_for_function("el => el.scrollLeft > 0", arg=first.element_handle())
-                first.evaluate("el => { el.scrollLeft = 0; }")
+            check_fits_the_screen(p, f"{rel} at {width} px")
+        p.set_viewport_size({"width": 1000, "height": 800})
+        p.evaluate("() => window.scrollTo(0, 0)")
+        p.locator("h1").first.wait_for()
+        png = p.screenshot(path=str(screenshots / screenshot_name(rel)))
+        assert pixels(png).std() > 5, f"{rel}: the first screen is blank"
         assert not page.errors, f"{rel}: JavaScript errors: {page.errors}"
     finally:
         page.close()
