@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
@@ -89,16 +90,57 @@ def new_page(browser, theme: str = "light", reduced_motion: str = "no-preference
 
 
 def set_theme(page, theme: str) -> None:
-    """Switch Quarto's light/dark theme with its own toggle and check that it took."""
+    """Switch Quarto's light/dark theme with its own toggle; returns once it took and the
+    theme's stylesheets have loaded."""
     is_dark = "() => document.body.classList.contains('quarto-dark')"
     if page.evaluate(is_dark) != (theme == "dark"):
         page.locator(".quarto-color-scheme-toggle").first.click()
     page.wait_for_function(is_dark if theme == "dark" else f"() => !({is_dark})()")
-    # the links and menus fade to their new colours (CSS transitions): axe must see the end
-    page.evaluate(
-        "() => Promise.all(document.getAnimations()"
-        ".filter(a => a instanceof CSSTransition).map(a => a.finished.catch(() => null)))"
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('link.quarto-color-scheme[rel=\"stylesheet\"]')]"
+        ".every(link => link.sheet)"
     )
+
+
+# Quarto's links, menus and headers fade to a new theme's colours over 0.15 s (CSS
+# transitions), and axe, caught halfway, reports the colours in between. On the pages
+# axe checks they are switched off: every colour is at once the one a reader ends up with.
+NO_TRANSITIONS = "*, *::before, *::after { transition: none !important; }"
+
+
+def open_for_axe(page, url: str) -> None:
+    """Load ``url`` in ``page`` (from :func:`new_page`) and switch off CSS transitions."""
+    page.goto(url)
+    page.wait_for_load_state("load")
+    page.add_style_tag(content=NO_TRANSITIONS)
+
+
+def test_axe_sees_each_themes_final_colours(browser, site_url: str) -> None:
+    """On a page opened for axe, the colours right after set_theme are the ones a second
+    later, and light and dark differ; the dark stylesheet is made slow, as on a busy
+    machine."""
+
+    def slow_css(route) -> None:
+        time.sleep(0.5)
+        route.continue_()
+
+    colours = (
+        "() => [document.body, ...document.querySelectorAll('#TOC a, .menu-text')]"
+        ".map(e => getComputedStyle(e).color + ' on ' + getComputedStyle(e).backgroundColor)"
+    )
+    page = new_page(browser)
+    page.route("**/bootstrap-dark*.css", slow_css)
+    try:
+        open_for_axe(page, urljoin(site_url, "posts/03-logistic-regression-module/"))
+        light = page.evaluate(colours)
+        for theme in ("dark", "light", "dark"):
+            set_theme(page, theme)
+            now = page.evaluate(colours)
+            page.wait_for_timeout(1000)  # long after any fade or load
+            assert page.evaluate(colours) == now, f"{theme}: colours still changing"
+            assert (now == light) == (theme == "light"), f"{theme}: {now[:2]} vs light {light[:2]}"
+    finally:
+        page.context.close()
 
 
 # ------------------------------------------------------------------------------ pages
@@ -200,8 +242,7 @@ def page_problems(browser, site_url: str, rel: str, axe_source: str) -> list[str
     found: dict[str, list[dict]] = {theme: [] for theme in THEMES}
     own_look: list[str] = []
     try:
-        page.goto(urljoin(site_url, rel))
-        page.wait_for_load_state("load")
+        open_for_axe(page, urljoin(site_url, rel))
         open_solutions(page)
         for theme in THEMES:
             set_theme(page, theme)
@@ -272,8 +313,7 @@ def test_collapsed_headers_pass_axe(browser, rendered_site: Path, site_url: str,
     collapsed = '.callout-header[aria-expanded="false"]'
     problems: list[str] = []
     try:
-        page.goto(urljoin(site_url, rel))
-        page.wait_for_load_state("load")
+        open_for_axe(page, urljoin(site_url, rel))
         assert page.locator(collapsed).count() >= 2, f"{rel}: no collapsed solutions"
         for theme in THEMES:
             set_theme(page, theme)
