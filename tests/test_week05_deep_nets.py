@@ -5,8 +5,6 @@ the six constructions of the bent line agree, the hand-set net reproduces the tr
 the shipped CSV is what its generator writes, training from the lecture's seed fits the
 truth, and the seed-43052 start gets stuck because both hidden units face left. The
 executed post is read for what it printed, and its self-check answers are recomputed.
-nets.bent_line_params and nets.hidden_directions are no longer used by the post (it
-writes that lesson itself); their tests stay here while the package keeps them.
 """
 
 from __future__ import annotations
@@ -107,8 +105,6 @@ def test_bent_line_net_draws_its_two_slopes(left: float, right: float, bias: flo
     with torch.no_grad():
         got = net.double()(x)
     assert torch.allclose(got, expected, atol=1e-12, rtol=0)
-    params = nets.bent_line_params(net)
-    assert params == pytest.approx({"left_slope": left, "right_slope": right, "bias": bias})
 
 
 # ---------------------------------------------------------------- the true network
@@ -129,60 +125,10 @@ def test_irony_truth_net_reproduces_the_true_logit_and_prob() -> None:
     with torch.no_grad():
         assert (prob_net(gx) - gprob).abs().max() <= 1e-6
     # the truth written as 5 - 15 relu(-x) - 5 relu(x)
-    assert nets.bent_line_params(logit_net) == {
-        "left_slope": 15.0,
-        "right_slope": -5.0,
-        "bias": 5.0,
-    }
-
-
-# -------------------------------------------- bent_line_params (no longer used by the post)
-
-
-@pytest.mark.parametrize("k", [1, 2, 3, 5])
-@pytest.mark.parametrize("seed", [0, 7])
-def test_bent_line_params_matches_what_a_random_net_computes(k: int, seed: int) -> None:
-    torch.manual_seed(seed)
-    net = torch.nn.Sequential(
-        torch.nn.Linear(1, k, bias=False), torch.nn.ReLU(), torch.nn.Linear(k, 1)
-    ).double()
-    params = nets.bent_line_params(net)
-    x = torch.tensor([[-1.0], [0.0], [1.0]], dtype=torch.float64)
     with torch.no_grad():
-        y_left, y0, y_right = net(x).reshape(-1).tolist()
-    assert params["bias"] == pytest.approx(y0, abs=1e-12)
-    assert params["left_slope"] == pytest.approx(y0 - y_left, abs=1e-12)
-    assert params["right_slope"] == pytest.approx(y_right - y0, abs=1e-12)
-
-
-def test_bent_line_params_ignores_rescaling_inside_a_unit() -> None:
-    """relu(a x) = a relu(x) for a > 0: scale a unit's input weight up and its output down."""
-    net = nets.bent_line_net(15, -5, 5)
-    with torch.no_grad():
-        net[0].weight.mul_(torch.tensor([[3.0], [0.25]]))
-        net[2].weight.div_(torch.tensor([[3.0, 0.25]]))
-    assert nets.bent_line_params(net) == pytest.approx(
-        {"left_slope": 15, "right_slope": -5, "bias": 5}
-    )
-
-
-# ------------------------------------------- hidden_directions (no longer used by the post)
-
-
-def test_hidden_directions_reads_signs_and_kinks() -> None:
-    assert nets.hidden_directions(nets.irony_truth_net()) == ["x > 0", "x < 0"]
-    net = torch.nn.Sequential(torch.nn.Linear(1, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
-    with torch.no_grad():
-        net[0].weight.copy_(torch.tensor([[2.0], [-1.0], [0.0], [0.0]]))
-        net[0].bias.copy_(torch.tensor([1.0, 1.0, 0.5, -0.5]))
-    assert nets.hidden_directions(net) == ["x > -0.5", "x < 1", "everywhere", "nowhere"]
-    # the description matches where each unit is actually on
-    x = torch.tensor([[-0.75], [-0.25], [0.9], [1.1]])
-    with torch.no_grad():
-        on = net[1](net[0](x)) > 0
-    assert on[:, 0].tolist() == [False, True, True, True]
-    assert on[:, 1].tolist() == [True, True, True, False]
-    assert on[:, 2].all() and not on[:, 3].any()
+        x64 = x.double()
+        written = 5 - 15 * torch.relu(-x64) - 5 * torch.relu(x64)
+        assert torch.allclose(logit_net.double()(x64), written, atol=1e-12, rtol=0)
 
 
 # ---------------------------------------------------------------- bad input
@@ -202,38 +148,6 @@ def test_hidden_directions_reads_signs_and_kinks() -> None:
 def test_bent_line_net_rejects_bad_input(kwargs: dict, err: type, name: str) -> None:
     with pytest.raises(err, match=name):
         nets.bent_line_net(**kwargs)
-
-
-def test_readers_reject_the_wrong_kind_of_net() -> None:
-    for reader in (nets.bent_line_params, nets.hidden_directions):
-        with pytest.raises(TypeError, match="net"):
-            reader(torch.nn.Linear(1, 1))
-        with pytest.raises(ValueError, match="Linear"):
-            reader(torch.nn.Sequential(torch.nn.Linear(1, 2), torch.nn.Linear(2, 1)))
-        with pytest.raises(ValueError, match="1 input"):
-            reader(
-                torch.nn.Sequential(
-                    torch.nn.Linear(3, 2, bias=False), torch.nn.ReLU(), torch.nn.Linear(2, 1)
-                )
-            )
-        with pytest.raises(ValueError, match="1 output"):
-            reader(
-                torch.nn.Sequential(
-                    torch.nn.Linear(1, 2, bias=False), torch.nn.ReLU(), torch.nn.Linear(2, 3)
-                )
-            )
-        with pytest.raises(ValueError, match="Sigmoid"):
-            reader(
-                torch.nn.Sequential(
-                    torch.nn.Linear(1, 2, bias=False),
-                    torch.nn.ReLU(),
-                    torch.nn.Linear(2, 1),
-                    torch.nn.ReLU(),
-                )
-            )
-    with_bias = torch.nn.Sequential(torch.nn.Linear(1, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
-    with pytest.raises(ValueError, match="bias=False"):
-        nets.bent_line_params(with_bias)
 
 
 # ---------------------------------------------------------------- the CSV and its generator
@@ -515,8 +429,6 @@ def test_post_prose_has_no_hand_typed_training_numbers() -> None:
     for typed in ("about 0.9,", "sevenfold", "within 7%", "within 0.01", "within about 0.1"):
         assert typed not in text
     assert "torch.set_num_threads" not in text
-    for name in ("bent_line_params", "hidden_directions"):
-        assert name not in text  # the post writes this lesson itself
 
 
 # ---------------------------------------------------------------- the self-check

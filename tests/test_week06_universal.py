@@ -1,10 +1,10 @@
-"""Week 6: the one-step activation h, hand-set staircases (Cybenko's intuition), the fits the
-post relies on, the MNIST 3-vs-7 loader with its error messages, and the post's self-check.
+"""Week 6: the one-step activation h, staircases (Cybenko's intuition), the fits the post
+relies on, the MNIST 3-vs-7 loader with its error messages, and the post's self-check.
 
-The post writes h, its StepUnit module and the staircase itself (the lesson is writing
-them); dlbasics.activations keeps step_unit, StepUnit, step_staircase and staircase, which
-the post no longer uses (their tests stay here while the package keeps them), and
-sigmoid_staircase, which the post uses.
+The post writes h, its StepUnit module and the h staircase itself (the lesson is writing
+them); the claims about them are checked here with h written out from its formula.
+dlbasics.activations.sigmoid_staircase, which the post uses, is checked against the
+lecture's hand-set weights.
 """
 
 from __future__ import annotations
@@ -19,13 +19,7 @@ import torch
 from post_output import answers_of, printed
 
 from dlbasics import data
-from dlbasics.activations import (
-    StepUnit,
-    sigmoid_staircase,
-    staircase,
-    step_staircase,
-    step_unit,
-)
+from dlbasics.activations import sigmoid_staircase
 from dlbasics.train import fit
 
 POST = "06-universal-approximation-mnist"
@@ -35,47 +29,45 @@ QMD = Path(__file__).resolve().parents[1] / "posts" / POST / "index.qmd"
 # ---------------------------------------------------------------- h, the one-step function
 
 
+def h(u: torch.Tensor, sharpness: float = 200.0, left: float = -0.5, right: float = 0.5):
+    """The post's one-step function, from its formula:
+    ``sigmoid(s (u - left)) + sigmoid(-s (u - right)) - 1``, elementwise."""
+    return torch.sigmoid(sharpness * (u - left)) + torch.sigmoid(-sharpness * (u - right)) - 1
+
+
+class H(torch.nn.Module):
+    """``h`` as a layer, where ``ReLU()`` would go."""
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        return h(u)
+
+
+def h_staircase(x: torch.Tensor, edges, heights) -> torch.Tensor:
+    """One ``h`` unit per step: ``sum_j heights[j] h((x - c_j) / w_j)``, (n, 1) -> (n, 1)."""
+    e = torch.as_tensor(edges, dtype=x.dtype)
+    centre, width = (e[1:] + e[:-1]) / 2, e[1:] - e[:-1]
+    return h((x - centre) / width) @ torch.as_tensor(heights, dtype=x.dtype).reshape(-1, 1)
+
+
 def test_h_is_one_inside_and_zero_outside() -> None:
     u = torch.linspace(-3, 3, 6001)
-    h = step_unit(u)
+    v = h(u)
     inside = (u > -0.45) & (u < 0.45)
     outside = u.abs() > 0.6
-    assert h[inside].min() > 0.999
-    assert h[outside].abs().max() < 1e-6
+    assert v[inside].min() > 0.999
+    assert v[outside].abs().max() < 1e-6
     # halfway at both edges
-    edges = step_unit(torch.tensor([-0.5, 0.5]))
+    edges = h(torch.tensor([-0.5, 0.5]))
     torch.testing.assert_close(edges, torch.tensor([0.5, 0.5]), atol=1e-6, rtol=0)
+    # a gentle slope blurs the step: well inside it no longer reaches 1
+    assert h(torch.tensor([0.0]), sharpness=2.0) < 0.5
 
 
 def test_h_is_a_difference_of_two_shifted_sigmoids() -> None:
     # sigmoid(-z) = 1 - sigmoid(z), so h(u) = sigmoid(200 (u + 0.5)) - sigmoid(200 (u - 0.5))
     u = torch.linspace(-2, 2, 801, dtype=torch.float64)
     other = torch.sigmoid(200 * (u + 0.5)) - torch.sigmoid(200 * (u - 0.5))
-    torch.testing.assert_close(step_unit(u), other, atol=1e-12, rtol=0)
-
-
-def test_h_edges_and_sharpness_are_arguments() -> None:
-    u = torch.tensor([-0.5, 0.1, 1.0, 1.9, 2.5])
-    v = step_unit(u, sharpness=50.0, left=0.0, right=2.0)
-    assert v[[0, 4]].abs().max() < 1e-6
-    assert v[[1, 2, 3]].min() > 0.99
-    # a gentle slope blurs the step: well inside it no longer reaches 1
-    assert step_unit(torch.tensor([0.0]), sharpness=2.0) < 0.5
-
-
-def test_step_unit_module_is_a_drop_in_activation() -> None:
-    act = StepUnit()
-    assert list(act.parameters()) == []
-    assert "sharpness=200" in repr(act)
-    u = torch.randn(7, 3)
-    torch.testing.assert_close(act(u), step_unit(u))
-    torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Linear(1, 8), StepUnit(), torch.nn.Linear(8, 1))
-    x = torch.linspace(-1, 1, 20).reshape(-1, 1)
-    net(x).sum().backward()
-    assert net[0].weight.grad is not None and net[0].weight.grad.shape == (8, 1)
-    custom = StepUnit(sharpness=10, left=0, right=3)
-    torch.testing.assert_close(custom(u), step_unit(u, 10, 0, 3))
+    torch.testing.assert_close(h(u), other, atol=1e-12, rtol=0)
 
 
 # ---------------------------------------------------------------- sigmoid pairs and staircases
@@ -124,17 +116,11 @@ def test_m_step_units_give_any_m_step_staircase(seed: int) -> None:
     widths = 0.5 + torch.rand(m, generator=g)
     edges = torch.cat([torch.zeros(1), widths.cumsum(0)]) - 4
     heights = torch.randn(m, generator=g) * 3
-    net = step_staircase(edges, heights)
-    assert net[0].out_features == m and isinstance(net[1], StepUnit)
     mids = ((edges[:-1] + edges[1:]) / 2).reshape(-1, 1)
-    with torch.no_grad():
-        at_mids = net(mids).flatten()
-        outside = net(torch.tensor([[edges[0] - 0.5], [edges[-1] + 0.5]])).flatten()
+    at_mids = h_staircase(mids, edges, heights).flatten()
+    outside = h_staircase(torch.tensor([[edges[0] - 0.5], [edges[-1] + 0.5]]), edges, heights)
     torch.testing.assert_close(at_mids, heights, atol=1e-3, rtol=0)
     assert outside.abs().max() < 1e-3
-    # the plain function gives the same values, for (n,) and (n, 1) inputs
-    torch.testing.assert_close(staircase(mids, edges, heights).flatten(), at_mids)
-    torch.testing.assert_close(staircase(mids.flatten(), edges, heights), at_mids)
 
 
 def test_one_h_unit_does_the_work_of_two_sigmoids() -> None:
@@ -143,9 +129,8 @@ def test_one_h_unit_does_the_work_of_two_sigmoids() -> None:
     x = torch.linspace(-1.5, 1.5, 301).reshape(-1, 1)
     near_edge = (x - torch.tensor(edges)).abs().min(dim=1).values < 0.05
     with torch.no_grad():
-        a = step_staircase(edges, heights)(x)[~near_edge]
+        a = h_staircase(x, edges, heights)[~near_edge]  # 3 units of h
         b = sigmoid_staircase(edges, heights, sharpness=400.0)(x)[~near_edge]
-    assert step_staircase(edges, heights)[0].out_features == 3
     assert sigmoid_staircase(edges, heights)[0].out_features == 6
     torch.testing.assert_close(a, b, atol=1e-3, rtol=0)
 
@@ -156,7 +141,7 @@ def test_finer_staircases_approximate_a_curve_better() -> None:
     for m in (5, 20, 80):
         edges = torch.linspace(0, 2, m + 1)
         heights = data.wavy_truth((edges[:-1] + edges[1:]) / 2)
-        errors.append(float(((staircase(x, edges, heights) - truth) ** 2).mean()))
+        errors.append(float(((h_staircase(x, edges, heights) - truth) ** 2).mean()))
     assert errors[0] > errors[1] > errors[2]
     assert errors[2] < 1e-4
 
@@ -168,20 +153,15 @@ def test_finer_staircases_approximate_a_curve_better() -> None:
         (lambda: sigmoid_staircase([1.0, 0.0], [1]), ValueError, "increasing"),
         (lambda: sigmoid_staircase([0.0], []), ValueError, "at least 2"),
         (lambda: sigmoid_staircase([0.0, 1.0], [1, 2]), ValueError, "heights"),
-        (lambda: step_staircase([0.0, 1.0, 2.0], [1]), ValueError, "heights"),
-        (lambda: step_staircase("0,1", [1]), TypeError, "edges"),
-        (lambda: step_staircase([0.0, "1"], [1]), TypeError, "edges[1]"),
-        (lambda: step_staircase([0.0, float("nan")], [1]), ValueError, "edges[1]"),
-        (lambda: step_staircase(torch.zeros(2, 2), [1]), ValueError, "edges"),
-        (lambda: step_staircase([0.0, 1.0], 1.0), TypeError, "heights"),
-        (lambda: step_staircase([0.0, 1.0], [1], sharpness=0), ValueError, "sharpness"),
+        (lambda: sigmoid_staircase([0.0, 1.0, 2.0], [1]), ValueError, "heights"),
+        (lambda: sigmoid_staircase("0,1", [1]), TypeError, "edges"),
+        (lambda: sigmoid_staircase([0.0, "1"], [1]), TypeError, "edges[1]"),
+        (lambda: sigmoid_staircase([0.0, float("nan")], [1]), ValueError, "edges[1]"),
+        (lambda: sigmoid_staircase(torch.zeros(2, 2), [1]), ValueError, "edges"),
+        (lambda: sigmoid_staircase([0.0, 1.0], 1.0), TypeError, "heights"),
+        (lambda: sigmoid_staircase([0.0, 1.0], [1], sharpness=0), ValueError, "sharpness"),
         (lambda: sigmoid_staircase([0.0, 1.0], [1], sharpness=-1), ValueError, "sharpness"),
-        (lambda: StepUnit(left=0.5, right=0.5), ValueError, "left"),
-        (lambda: StepUnit(sharpness="200"), TypeError, "sharpness"),
-        (lambda: step_unit([0.0, 1.0]), TypeError, "u"),
-        (lambda: step_unit(torch.tensor([0, 1])), TypeError, "u"),
-        (lambda: staircase(torch.zeros(4, 2), [0.0, 1.0], [1]), ValueError, "x"),
-        (lambda: staircase(torch.zeros(4, 1, 1), [0.0, 1.0], [1]), ValueError, "x"),
+        (lambda: sigmoid_staircase([0.0, 1.0], [1], sharpness="5"), TypeError, "sharpness"),
     ],
 )
 def test_activations_reject_bad_input(call, err: type, words: str) -> None:
@@ -278,7 +258,7 @@ def test_scaling_the_inputs_scales_the_weighted_sums_not_the_biases() -> None:
 
 def test_a_wide_h_layer_fits_both_data_sets_in_100_epochs() -> None:
     x, y, truth = data.wavy_curve()
-    net = _one_layer(512, StepUnit())
+    net = _one_layer(512, H())
     optimizer = torch.optim.Adam(net.parameters())
     history = fit(net, torch.nn.MSELoss(), optimizer, x, y, 100, record_every=100)
     with torch.no_grad():
@@ -286,7 +266,7 @@ def test_a_wide_h_layer_fits_both_data_sets_in_100_epochs() -> None:
     assert history.loss[-1] < history.loss[0] / 10
 
     x, y, prob = data.irony_of_spec()
-    net = _one_layer(512, StepUnit(), torch.nn.Sigmoid())
+    net = _one_layer(512, H(), torch.nn.Sigmoid())
     optimizer = torch.optim.Adam(net.parameters())
     fit(net, torch.nn.BCELoss(), optimizer, x, y, 100, record_every=100)
     with torch.no_grad():
