@@ -43,7 +43,8 @@ class H(torch.nn.Module):
 
 
 def h_staircase(x: torch.Tensor, edges, heights) -> torch.Tensor:
-    """One ``h`` unit per step: ``sum_j heights[j] h((x - c_j) / w_j)``, (n, 1) -> (n, 1)."""
+    """One ``h`` unit per step: ``sum_j heights[j] h((x - c_j) / w_j)``, (n, 1) -> (n, 1),
+    with ``c_j`` and ``w_j`` the centre and width of step ``j``."""
     e = torch.as_tensor(edges, dtype=x.dtype)
     centre, width = (e[1:] + e[:-1]) / 2, e[1:] - e[:-1]
     return h((x - centre) / width) @ torch.as_tensor(heights, dtype=x.dtype).reshape(-1, 1)
