@@ -3,8 +3,10 @@
 Every ``.html`` page of the real render (the ``rendered_site`` fixture, served on 127.0.0.1
 by ``site_url``) is loaded in chromium and checked in the light and the dark theme with
 axe-core restricted to the ``wcag2a`` and ``wcag2aa`` tags (plus WCAG 2.1 and 2.2's A/AA
-additions), as loaded and with every solution open. A failure names the rule, the page,
-the theme and each offending element (CSS selector and HTML).
+additions), with every solution open; the collapsed solution headers as loaded, whose
+markup filters/a11y.lua writes alike on every page, on one page. KaTeX's aria-hidden
+drawing of the formulas is checked directly instead (KATEX_DRAWING). A failure names the
+rule, the page, the theme and each offending element (CSS selector and HTML).
 
 axe-core is the copy Quarto itself ships in its HTML format resources
 (``<quarto share dir>/formats/html/axe/axe.min.js``, found with ``quarto --paths``);
