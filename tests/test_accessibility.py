@@ -181,9 +181,10 @@ def run_axe(
 
 
 # KaTeX draws each formula twice: MathML for screen readers and an aria-hidden HTML drawing
-# of thousands of spans (three quarters of a post's elements). The drawing has no colour,
-# background or focus target of its own (checked by MATH_OWN_LOOK), so its contrast is that
-# of the text around it, which axe checks; axe leaves it out and runs 30-45 % faster.
+# of thousands of spans (Week 4: 5,082 of the page's 9,724 elements). The drawing has no
+# colour, background or focus target of its own (checked by MATH_OWN_LOOK), so its contrast
+# is that of the text around it, which axe checks; axe leaves it out (measured: a run on
+# Week 2 17-26 % faster, on Week 4 45-49 %).
 KATEX_DRAWING = ".katex-html"
 MATH_OWN_LOOK = """() => [...document.querySelectorAll('.katex-html')].flatMap(drawing => {
   const text = getComputedStyle(drawing.closest('.katex').parentElement).color;
