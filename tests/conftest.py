@@ -28,8 +28,8 @@ import os
 
 # One torch thread, as in every render (_environment), unless the caller chose: the site
 # renders on one core while the tests run on the other, and two OpenMP threads fighting
-# for that core made the training tests up to 10 times slower (a Week 6 test: 140 s with
-# two threads, 14 s with one). Set before any test module imports torch.
+# for that core made the training tests up to 10 times slower (a Week 6 test: 68-140 s with
+# two threads, 6-9 s with one). Set before any test module imports torch.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import http.server
