@@ -91,11 +91,17 @@ def new_page(browser, theme: str = "light", reduced_motion: str = "no-preference
 
 
 def set_theme(page, theme: str) -> None:
-    """Switch Quarto's light/dark theme with its own toggle and check that it took."""
+    """Switch Quarto's light/dark theme with its own toggle; returns once it took and the
+    theme's stylesheets have arrived (the toggle only enables them: one not fetched yet
+    arrives later, and axe must not see the page without it)."""
     is_dark = "() => document.body.classList.contains('quarto-dark')"
     if page.evaluate(is_dark) != (theme == "dark"):
         page.locator(".quarto-color-scheme-toggle").first.click()
     page.wait_for_function(is_dark if theme == "dark" else f"() => !({is_dark})()")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('link.quarto-color-scheme[rel=\"stylesheet\"]')]"
+        ".every(link => link.sheet)"
+    )
 
 
 # Quarto's links, menus and headers fade to a new theme's colours over 0.15 s (CSS
@@ -111,23 +117,59 @@ def open_for_axe(page, url: str) -> None:
     page.add_style_tag(content=NO_TRANSITIONS)
 
 
+THEME_COLOURS = (
+    "() => [document.body, ...document.querySelectorAll('#TOC a, .menu-text, pre span')]"
+    ".map(e => getComputedStyle(e).color + ' on ' + getComputedStyle(e).backgroundColor)"
+)
+
+
 def test_axe_sees_each_themes_final_colours(browser, site_url: str) -> None:
     """On a page opened for axe, the colours right after set_theme are the ones a second
-    later, and light and dark differ (with transitions on, a link is still fading)."""
-    colours = (
-        "() => [document.body, ...document.querySelectorAll('#TOC a, .menu-text')]"
-        ".map(e => getComputedStyle(e).color + ' on ' + getComputedStyle(e).backgroundColor)"
-    )
+    later, and light and dark differ (without NO_TRANSITIONS a link is still fading)."""
     page = new_page(browser)
     try:
         open_for_axe(page, urljoin(site_url, "posts/03-logistic-regression-module/"))
-        light = page.evaluate(colours)
+        light = page.evaluate(THEME_COLOURS)
         for theme in ("dark", "light", "dark"):
             set_theme(page, theme)
-            now = page.evaluate(colours)
-            page.wait_for_timeout(1000)  # long after any fade or load
-            assert page.evaluate(colours) == now, f"{theme}: colours still changing"
+            now = page.evaluate(THEME_COLOURS)
+            page.wait_for_timeout(1000)  # long after any fade
+            assert page.evaluate(THEME_COLOURS) == now, f"{theme}: colours still changing"
             assert (now == light) == (theme == "light"), f"{theme}: {now[:2]} vs light {light[:2]}"
+    finally:
+        page.context.close()
+
+
+def test_set_theme_waits_for_a_stylesheet_still_on_its_way(browser, site_url: str) -> None:
+    """Quarto's toggle only enables the other theme's stylesheets; one the page has not
+    fetched yet (a busy machine) arrives later. Here the dark ones fail with the page and
+    are held on the way: set_theme does not return, and the page is indeed still light;
+    once they arrive it returns, dark."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    tried: set[str] = set()
+    held: list = []
+
+    def late_css(route) -> None:
+        if route.request.url in tried:
+            held.append(route)  # answered below
+        else:
+            tried.add(route.request.url)
+            route.abort()
+
+    page = new_page(browser)
+    page.route("**/*-dark*.css", late_css)
+    try:
+        open_for_axe(page, urljoin(site_url, "posts/03-logistic-regression-module/"))
+        light = page.evaluate(THEME_COLOURS)
+        page.set_default_timeout(2000)
+        with pytest.raises(PlaywrightTimeout):
+            set_theme(page, "dark")
+        assert held and page.evaluate(THEME_COLOURS) == light
+        for route in held:
+            route.continue_()
+        set_theme(page, "dark")
+        assert page.evaluate(THEME_COLOURS) != light
     finally:
         page.context.close()
 
